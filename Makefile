@@ -1,0 +1,45 @@
+# The verbs of the course. `make help` lists them.
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+NOTEBOOKS := $(sort $(wildcard notebooks/[0-9]*.ipynb))
+EXECUTED := build/executed
+
+.DEFAULT_GOAL := help
+.PHONY: help install lab test sync execute clean
+
+help: ## list the targets
+	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 12
+
+$(STAMP): requirements.txt pyproject.toml
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -r requirements.txt
+	$(PY) -m pip install -q --no-deps --no-build-isolation -e .
+	touch $@
+
+install: $(STAMP) ## create .venv (if needed) and install the exact pins and course_utils
+
+lab: $(STAMP) ## install if needed, then open JupyterLab on the course
+	$(VENV)/bin/jupyter lab notebooks
+
+test: $(STAMP) ## install if needed, then run every test (reduced mode, stand-in data)
+	COURSE_FAST=1 COURSE_DATA=synthetic $(PY) -m pytest -q tests --nbval-lax --nbval-current-env \
+		--nbval-cell-timeout=600 $(NOTEBOOKS)
+
+sync: $(STAMP) ## pair notebooks/*.ipynb with notebooks/*.py (newest wins) and strip outputs
+	$(VENV)/bin/jupytext --sync notebooks/*.py notebooks/*.ipynb
+	$(PY) -m course_utils.notebooks strip notebooks/*.ipynb
+
+execute: $(STAMP) ## run every notebook headless in full mode into build/executed (ipynb + HTML)
+	mkdir -p $(EXECUTED)
+	for nb in $(NOTEBOOKS); do \
+		COURSE_FAST=0 $(VENV)/bin/jupyter nbconvert --to notebook --execute \
+			--ExecutePreprocessor.timeout=3600 --output-dir $(EXECUTED) $$nb || exit 1; \
+		$(VENV)/bin/jupyter nbconvert --to html $(EXECUTED)/$$(basename $$nb) --output-dir $(EXECUTED) || exit 1; \
+	done
+
+clean: ## remove caches and build outputs (keeps .venv; `rm -rf .venv` to reinstall)
+	rm -rf build .course_cache .pytest_cache
+	find . -name __pycache__ -not -path './$(VENV)/*' -prune -exec rm -rf {} +
