@@ -8,7 +8,8 @@ modes, so that a printed notebook says how it was run.
 Example (first code cell of every notebook)::
 
     >>> import course_utils as cu
-    >>> info = cu.setup()
+    >>> cu.setup()                    # prints; returns nothing, so the cell shows no repr
+    >>> cu.environment_info().keras   # what setup found, when a program needs it
 """
 
 from __future__ import annotations
@@ -79,11 +80,24 @@ def seed_everything(seed: int = SEED) -> None:
     tf.config.experimental.enable_op_determinism()
 
 
-def setup(seed: int = SEED, verbose: bool = True) -> SetupInfo:
+_INFO: SetupInfo | None = None
+
+
+def environment_info() -> SetupInfo:
+    """Return what the last :func:`setup` found (running a quiet setup first if there was none)."""
+    if _INFO is None:
+        setup(verbose=False)
+    assert _INFO is not None
+    return _INFO
+
+
+def setup(seed: int = SEED, verbose: bool = True) -> None:
     """Prepare a notebook: seeds, quiet logs, plot defaults; print what runs where.
 
-    Returns a :class:`SetupInfo`. Called once, in the first code cell.
+    Called once, in the first code cell. Returns None (so the cell shows only
+    the printed lines); :func:`environment_info` returns the details.
     """
+    global _INFO
     tf = quiet_import_tensorflow()
     import keras
     import matplotlib as mpl
@@ -107,4 +121,4 @@ def setup(seed: int = SEED, verbose: bool = True) -> SetupInfo:
         print(f"Device: {'GPU' if gpu else 'CPU only'} | seed {seed}")
         print(f"Mode: {info.mode}" + (" (COURSE_FAST=1: fewer epochs, smaller data)" if config.FAST else "")
               + f" | data: {info.data}")
-    return info
+    _INFO = info
