@@ -7,7 +7,7 @@ NOTEBOOKS := $(sort $(wildcard notebooks/[0-9]*.ipynb))
 EXECUTED := build/executed
 
 .DEFAULT_GOAL := help
-.PHONY: help install lab test sync execute clean
+.PHONY: help install lab test sync execute student grade clean
 
 help: ## list the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 12
@@ -39,6 +39,13 @@ execute: $(STAMP) ## run every notebook headless in full mode into build/execute
 			--ExecutePreprocessor.timeout=3600 --output-dir $(EXECUTED) $$nb || exit 1; \
 		$(VENV)/bin/jupyter nbconvert --to html $(EXECUTED)/$$(basename $$nb) --output-dir $(EXECUTED) || exit 1; \
 	done
+
+student: $(STAMP) ## write notebooks/student/*: each notebook with exercises, solutions removed
+	$(PY) -m course_utils.student $(NOTEBOOKS)
+
+grade: $(STAMP) ## re-execute SUBMISSIONS=folder and write build/grading/report.{md,csv}
+	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade SUBMISSIONS=path/to/folder [GRADE_ARGS=--reduced]"; exit 2; }
+	$(PY) -m course_utils.grading "$(SUBMISSIONS)" --out build/grading $(GRADE_ARGS)
 
 clean: ## remove caches and build outputs (keeps .venv; `rm -rf .venv` to reinstall)
 	rm -rf build .course_cache .pytest_cache

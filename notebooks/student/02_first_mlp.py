@@ -1,0 +1,340 @@
+# ---
+# jupyter:
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/dl-course-lab/deep-learning-course/blob/main/notebooks/student/02_first_mlp.ipynb)
+#
+# # 02 · A first multilayer perceptron with Keras
+#
+# **What you will learn**
+# - how to load Fashion-MNIST, keep a validation set apart and scale the pixels to [0, 1];
+# - how to build a model with the Keras **Sequential API**, two ways, and inspect it: summary, layers, weights and biases;
+# - what `compile` needs (a loss, an optimizer, metrics), written as strings or as objects;
+# - how to `fit` with validation data, read the `History`, `evaluate` on the test set and `predict`.
+#
+# **What you need**: notebook 01 (tensors, a first network, training/validation/test sets).
+#
+# **How long it takes**: about 5 minutes on a 2-core laptop CPU (the main training, 30 epochs
+# on 55,000 images, takes 3 to 4 of them and replays from the cache the second time; the
+# exercise takes under a minute); a few minutes on a Colab GPU too, because such small models
+# keep a GPU mostly idle.
+
+# %%
+# Setup, the same in every notebook: on Colab, install the course helpers first.
+import sys
+
+if "google.colab" in sys.modules:
+    import subprocess
+
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q",
+                    "git+https://github.com/dl-course-lab/deep-learning-course"], check=True)
+
+import course_utils as cu
+
+cu.setup()
+
+# %%
+import importlib.util
+import shutil
+
+import keras
+import numpy as np
+import pandas as pd
+
+# %% [markdown]
+# ## 1. The data: Fashion-MNIST
+#
+# Fashion-MNIST holds 70,000 grayscale images of 28x28 pixels, each showing one of 10 kinds
+# of clothing (T-shirts, trousers, bags, ...): 60,000 for training and 10,000 for testing.
+# It has the shapes of MNIST but is harder, which makes it a better first benchmark.
+# The loader returns what `keras.datasets.fashion_mnist.load_data()` returns, and says
+# whether it is the real data or the course's stand-in.
+
+# %%
+(X_train_full, y_train_full), (X_test, y_test) = cu.load_fashion_mnist()
+print("images:", X_train_full.shape, X_train_full.dtype, "| labels:", y_train_full.shape, y_train_full.dtype)
+print("pixel values from", X_train_full.min(), "to", X_train_full.max())
+assert X_train_full.shape[1:] == (28, 28) and X_train_full.dtype == np.uint8
+
+# %% [markdown]
+# The test set stays untouched until the end. For choosing and watching models we split a
+# **validation set** off the training set: the last 1/12 of it (5,000 of 60,000 images in
+# full mode). Then we scale the pixels from bytes (0 to 255) to floats in [0, 1], which
+# suits gradient descent better, and keep `float32`, the precision Keras computes in.
+
+# %%
+n_valid = len(X_train_full) // 12
+X_train, y_train = X_train_full[:-n_valid], y_train_full[:-n_valid]
+X_valid, y_valid = X_train_full[-n_valid:], y_train_full[-n_valid:]
+X_train, X_valid, X_test = (X.astype("float32") / 255.0 for X in (X_train, X_valid, X_test))
+print(f"train {len(X_train)} | validation {len(X_valid)} | test {len(X_test)}")
+assert 0.0 <= X_train.min() and X_train.max() <= 1.0
+
+# %% [markdown]
+# The labels are class ids from 0 to 9; the class names are kept apart:
+
+# %%
+class_names = cu.class_names("fashion_mnist")
+print("first labels:", y_train[:10])
+print("first image is a", class_names[y_train[0]])
+
+# %%
+cu.plot_images(X_train[:40], y_train[:40], class_names=class_names)
+
+# %% [markdown]
+# ## 2. Building the model with the Sequential API
+#
+# A `keras.Sequential` model is a plain stack of layers, each with one input and one
+# output. We build a classifier with two hidden layers:
+#
+# - `keras.Input(shape=(28, 28))` declares the shape of **one** sample (no batch axis), so
+#   Keras can size the first weight matrix;
+# - `Flatten` turns each 28x28 image into a vector of 784 numbers (`X.reshape(-1, 784)`);
+#   it has no parameters;
+# - two `Dense` hidden layers of 300 and 100 units with `relu`; each holds a weight matrix
+#   (one weight per input and unit) and a bias vector (one per unit);
+# - a `Dense` output layer with one unit per class and `softmax`, which turns the 10 outputs
+#   into probabilities that sum to 1 (the classes exclude each other).
+#
+# First way: create an empty model and `add()` the layers one by one.
+
+# %%
+keras.utils.set_random_seed(42)
+model = keras.Sequential()
+model.add(keras.Input(shape=(28, 28)))
+model.add(keras.layers.Flatten())
+model.add(keras.layers.Dense(300, activation="relu"))
+model.add(keras.layers.Dense(100, activation="relu"))
+model.add(keras.layers.Dense(10, activation="softmax"))
+
+# %% [markdown]
+# Second way, more concise: pass the list of layers. `clear_session()` resets Keras's name
+# counters, so that the layers get the same names (`dense`, `dense_1`, ...) as above.
+
+# %%
+keras.utils.clear_session()
+keras.utils.set_random_seed(42)
+model = keras.Sequential([
+    keras.Input(shape=(28, 28)),
+    keras.layers.Flatten(),
+    keras.layers.Dense(300, activation="relu"),
+    keras.layers.Dense(100, activation="relu"),
+    keras.layers.Dense(10, activation="softmax"),
+])
+
+# %% [markdown]
+# ## 3. Inspecting the model
+#
+# `summary()` lists the layers with their output shapes and parameter counts. `None` in a
+# shape is the batch size, unknown until data arrives.
+
+# %%
+model.summary()
+
+# %% [markdown]
+# Check the counts by hand: a `Dense` layer has (inputs x units) weights + units biases.
+
+# %%
+expected = {"dense": 784 * 300 + 300, "dense_1": 300 * 100 + 100, "dense_2": 100 * 10 + 10}
+for name, count in expected.items():
+    print(f"{name}: {count:,} parameters")
+assert model.count_params() == sum(expected.values()) == 266_610
+
+# %% [markdown]
+# A diagram of the model needs two extra tools, `pydot` (Python) and Graphviz (a system
+# program). Where they are missing, the next cell says what to install instead of failing.
+
+# %%
+if importlib.util.find_spec("pydot") and shutil.which("dot"):
+    diagram = cu.cache_dir("figures") / "02_fashion_mlp.png"
+    from IPython.display import display
+    display(keras.utils.plot_model(model, to_file=str(diagram), show_shapes=True))
+else:
+    print("No diagram: keras.utils.plot_model needs pydot and Graphviz. Install them with\n"
+          "  pip install pydot   and   apt install graphviz (Linux) / brew install graphviz (macOS)\n"
+          "then restart the kernel. The summary above holds the same information.")
+
+# %% [markdown]
+# The layers are in the `layers` list (the `Input` is not a layer of its own in Keras 3),
+# and each can be fetched by name:
+
+# %%
+for layer in model.layers:
+    print(f"{layer.name:10s} {type(layer).__name__}")
+hidden1 = model.layers[1]
+assert model.get_layer(hidden1.name) is hidden1
+print("first hidden layer:", hidden1.name)
+
+# %% [markdown]
+# A `Dense` layer's parameters are its weight matrix (inputs x units) and its bias vector.
+# Keras starts the weights at small random values (so that units differ from each other)
+# and the biases at zero.
+
+# %%
+weights, biases = hidden1.get_weights()
+print("weights:", weights.shape, "| biases:", biases.shape)
+print("a corner of the weights:\n", weights[:3, :5].round(3))
+assert weights.shape == (784, 300) and biases.shape == (300,)
+assert np.all(biases == 0) and weights.std() > 0
+
+# %% [markdown]
+# ## 4. Compiling: loss, optimizer, metrics
+#
+# `compile` says how the model learns:
+#
+# - the **loss** `sparse_categorical_crossentropy`: the labels are class ids (0 to 9), one
+#   per image, and the classes exclude each other (one-hot labels would use
+#   `categorical_crossentropy`);
+# - the **optimizer** `sgd`: plain stochastic gradient descent, learning rate 0.01 by default;
+# - the **metric** `accuracy`, reported during training.
+#
+# Strings are short names for objects:
+
+# %%
+model.compile(loss="sparse_categorical_crossentropy", optimizer="sgd", metrics=["accuracy"])
+with_strings = (type(model.optimizer).__name__, round(float(model.optimizer.learning_rate), 6))
+
+model.compile(loss=keras.losses.SparseCategoricalCrossentropy(),
+              optimizer=keras.optimizers.SGD(learning_rate=0.01),
+              metrics=[keras.metrics.SparseCategoricalAccuracy(name="accuracy")])
+with_objects = (type(model.optimizer).__name__, round(float(model.optimizer.learning_rate), 6))
+print("strings:", with_strings, "| objects:", with_objects)
+assert with_strings == with_objects
+
+# %% [markdown]
+# The two compiles are the same model set-up. The object form is what you need once you
+# change a setting, such as the learning rate.
+
+# %% [markdown]
+# ## 5. Training
+#
+# `fit` feeds the training set in **mini-batches** (32 images by default), updates the weights
+# after each batch, and repeats for several **epochs** (full passes over the training set).
+# With 55,000 images that is 1,719 updates per epoch. Larger batches use more memory and
+# compute faster per image; smaller ones give noisier updates; 32 is a common default.
+# After each epoch Keras also measures the loss and accuracy on `validation_data`: if the
+# training scores are much better than the validation ones, the model is overfitting.
+#
+# `cu.fit_cached` calls `model.fit` with these arguments once and keeps the result on disk,
+# so a second run of this notebook replays it in a second. `cu.epochs(30)` is 30 epochs here,
+# and 2 when the course's tests run the notebook in reduced mode.
+#
+# **This is the slow cell**: 30 epochs on 55,000 images take about 3 to 4 minutes on a
+# 2-core laptop CPU (about 7 s an epoch, one line per epoch); it replays from the cache the
+# second time.
+
+# %%
+EPOCHS = cu.epochs(30)
+history = cu.fit_cached("02_fashion_mlp", model, X_train, y_train, epochs=EPOCHS,
+                        validation_data=(X_valid, y_valid))
+
+# %% [markdown]
+# The returned history holds the training parameters (`params`), the list of epochs it went
+# through (`epoch`), and, most useful, `history`: one list per metric, on the training and
+# on the validation set, one value per epoch.
+
+# %%
+print("params:", history.params)
+print("epochs:", history.epoch)
+print("metrics:", list(history.history))
+assert len(history.epoch) == EPOCHS
+
+# %%
+pd.DataFrame(history.history, index=np.arange(1, EPOCHS + 1)).rename_axis("epoch").round(3).tail()
+
+# %%
+cu.plot_history(history, title="Fashion-MNIST MLP, SGD")
+
+# %% [markdown]
+# Read the two panels: the training loss goes down epoch after epoch. What to look for in a
+# full run: the validation curves first follow the training curves, then flatten while the
+# training curves keep improving; the gap between them is the model starting to memorise
+# the training set.
+
+# %% [markdown]
+# ## 6. Evaluating on the test set
+#
+# Once, at the end: the test set estimates how the model does on images it never saw and
+# that played no part in our choices. Ten classes make 10% accuracy the level of chance.
+
+# %%
+test_loss, test_accuracy = model.evaluate(X_test, y_test, verbose=0)
+print(f"test loss {test_loss:.3f} | test accuracy {test_accuracy:.3f}")
+assert test_accuracy > 0.3, "a trained model should beat chance (10%) by far"
+
+# %% [markdown]
+# ## 7. Predicting
+#
+# `predict` returns, for each image, the 10 class probabilities from the softmax.
+
+# %%
+X_new = X_test[:10]
+y_proba = model.predict(X_new, verbose=0)
+print(y_proba[:3].round(2))
+assert y_proba.shape == (10, 10) and np.allclose(y_proba.sum(axis=1), 1, atol=1e-5)
+
+# %% [markdown]
+# The predicted class is the most probable one, `argmax` along the class axis; the class
+# names make it readable.
+
+# %%
+y_pred = y_proba.argmax(axis=-1)
+print("predicted:", y_pred, np.array(class_names)[y_pred[:3]])
+print("true:     ", y_test[:10], np.array(class_names)[y_test[:3]])
+
+# %% [markdown]
+# The same ten test images, titled with the prediction; a wrong one is red, as
+# `predicted (true)`:
+
+# %%
+cu.plot_images(X_new, y_test[:10], predictions=y_pred, class_names=class_names)
+
+# %% [markdown]
+# ## 8. Exercise: an MLP for MNIST
+#
+# Build an MLP for the MNIST handwritten digits:
+#
+# - flatten the images with a `Flatten` layer (after `keras.Input(shape=(28, 28))`);
+# - add one or two `Dense` layers with `relu`;
+# - finish with a `Dense` output layer of 10 units (one per digit) and `softmax`;
+# - compile with the `adam` optimizer, the `sparse_categorical_crossentropy` loss and the
+#   `accuracy` metric;
+# - train with `validation_split=0.2` (Keras then keeps the **last** 20% of the training
+#   data for validation), for `cu.epochs(10)` epochs, and evaluate on the test set;
+# - then try other numbers of units, layers and epochs.
+#
+# Here is the data, scaled to [0, 1]. The solution trains 10 epochs on 48,000 images:
+# under a minute on a laptop CPU.
+
+# %%
+(x_train_digits, y_train_digits), (x_test_digits, y_test_digits) = cu.load_mnist()
+x_train_digits = x_train_digits.astype("float32") / 255.0
+x_test_digits = x_test_digits.astype("float32") / 255.0
+
+# %%
+# YOUR CODE HERE
+raise NotImplementedError()
+
+# %%
+assert digits_accuracy > 0.5, "a working MLP beats chance (10%) on the digits by far"
+
+# %% [markdown]
+# ## 9. What we saw
+#
+# - A Sequential model is a stack of layers; `keras.Input` gives the shape of one sample,
+#   `summary()` and `get_weights()` show what each layer holds, and the parameter counts
+#   follow from the layer sizes.
+# - `compile` needs a loss, an optimizer and metrics; strings and objects set up the same
+#   model, and objects let you change their settings.
+# - `fit` returns a history, one value per metric and epoch, which the curves in section 5
+#   show; compare the training and validation curves there to see whether the model overfits.
+# - The test accuracy in section 6 is far above the 10% of chance; `predict` gives class
+#   probabilities and `argmax` the predicted class.
+#
+# *Reference*: A. Géron, *Hands-On Machine Learning with Scikit-Learn, Keras and
+# TensorFlow*, 3rd ed., O'Reilly, 2022, chapter 10.
