@@ -7,7 +7,7 @@ NOTEBOOKS := $(sort $(wildcard notebooks/[0-9]*.ipynb))
 EXECUTED := build/executed
 
 .DEFAULT_GOAL := help
-.PHONY: help install lab test sync execute student grade clean
+.PHONY: help install lab test sync execute student grade bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 12
@@ -46,6 +46,9 @@ student: $(STAMP) ## write notebooks/student/*: each notebook with exercises, so
 grade: $(STAMP) ## re-execute SUBMISSIONS=folder and write build/grading/report.{md,csv}
 	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade SUBMISSIONS=path/to/folder [GRADE_ARGS=--reduced]"; exit 2; }
 	$(PY) -m course_utils.grading "$(SUBMISSIONS)" --out build/grading $(GRADE_ARGS)
+
+bench: $(STAMP) ## time every notebook (reduced and full) and `make test`; BENCH_ARGS="--notebook 03 --mode full"
+	$(PY) -m course_utils.bench $(BENCH_ARGS)
 
 clean: ## remove caches and build outputs (keeps .venv; `rm -rf .venv` to reinstall)
 	rm -rf build .course_cache .pytest_cache

@@ -1,0 +1,217 @@
+"""What each notebook costs: ``make bench``.
+
+Runs every notebook as a whole process (``jupyter nbconvert --execute``), in
+reduced and in full mode, and measures from the parent process, with psutil:
+the wall time and the peak memory (the resident set size of the process tree,
+kernel included, sampled every 0.2 s). Full mode uses the real data where it
+can be reached and the stand-in at full size where it cannot; the table says
+which. A notebook that caches its trainings is run a second time on the same
+cache to time the replay. ``make test`` is timed the same way.
+
+The results go to ``bench/results.json`` (machine-readable, one entry per
+notebook and mode, the latest run of each kept) and into the README's
+notebook-cost table between the ``bench`` markers::
+
+    make bench                                  # everything (over an hour on 2 cores)
+    make bench BENCH_ARGS="--notebook 03 --mode full"
+    python -m course_utils.bench --notebook 01 --notebook 02 --mode reduced --no-test
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+from .config import repo_root
+
+BUDGETS = {  # (seconds, bytes) on a 2-core CPU, full mode, stand-in data at full size
+    "default": (10 * 60, 3 * 2**30),
+    "05_miniproject_cnn": (60 * 60, 3 * 2**30),
+    "05_miniproject_cnn (cached)": (60, 3 * 2**30),
+    "make test": (4 * 60, None),
+}
+REPLAY = {"05_miniproject_cnn"}
+START, END = "<!-- bench:start -->", "<!-- bench:end -->"
+
+
+def measure(cmd: list[str], env: dict[str, str], cwd: Path, timeout: float) -> dict:
+    """Run ``cmd``; return its wall time, the peak RSS of its process tree and its exit code."""
+    import psutil
+
+    start = time.monotonic()
+    proc = subprocess.Popen(cmd, env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    root = psutil.Process(proc.pid)
+    peak = 0
+    output: list[bytes] = []
+    reader = threading.Thread(target=lambda: output.append(proc.stdout.read()), daemon=True)
+    reader.start()
+    while proc.poll() is None:
+        total = 0
+        try:
+            for p in [root] + root.children(recursive=True):
+                try:
+                    total += p.memory_info().rss
+                except psutil.Error:
+                    pass
+        except psutil.Error:
+            pass
+        peak = max(peak, total)
+        if time.monotonic() - start > timeout:
+            for p in root.children(recursive=True) + [root]:
+                try:
+                    p.kill()
+                except psutil.Error:
+                    pass
+            break
+        time.sleep(0.2)
+    proc.wait()
+    reader.join(timeout=5)
+    text = b"".join(output).decode(errors="replace")
+    return {"seconds": round(time.monotonic() - start, 1), "peak_bytes": peak, "returncode": proc.returncode,
+            "tail": text[-2000:]}
+
+
+def used_stand_in(executed: Path) -> bool:
+    """Return True when an executed notebook says it loaded stand-in data."""
+    try:
+        text = executed.read_text(encoding="utf-8")
+    except OSError:
+        return False
+    return "[stand-in data]" in text or "STAND-IN DATA" in text
+
+
+def run_notebook(path: Path, mode: str, cache: Path, out: Path, timeout: float) -> dict:
+    """Execute one notebook in ``mode`` ("reduced" or "full") and measure it."""
+    env = dict(os.environ, COURSE_FAST="1" if mode == "reduced" else "0", COURSE_CACHE_DIR=str(cache),
+               MPLBACKEND="Agg")
+    if mode == "reduced":
+        env["COURSE_DATA"] = "synthetic"
+    out.mkdir(parents=True, exist_ok=True)
+    cmd = [sys.executable, "-m", "jupyter", "nbconvert", "--to", "notebook", "--execute",
+           f"--ExecutePreprocessor.timeout={int(timeout)}", "--output-dir", str(out), str(path)]
+    result = measure(cmd, env, repo_root(), timeout + 120)
+    result["data"] = "stand-in" if used_stand_in(out / path.name) else "real"
+    return result
+
+
+def budget(name: str, mode: str) -> tuple[float | None, int | None]:
+    """Return the (seconds, bytes) budget of a notebook in a mode; (None, None) where none is set."""
+    if name == "make test":
+        return BUDGETS["make test"]
+    if mode == "full (cached)":
+        return BUDGETS.get(f"{name} (cached)", (None, None))
+    if mode == "full":
+        return BUDGETS.get(name, BUDGETS["default"])
+    return None, None
+
+
+def _entry(name: str, mode: str, result: dict) -> dict:
+    seconds_budget, memory_budget = budget(name, mode)
+    within = result["returncode"] == 0
+    if seconds_budget is not None:
+        within &= result["seconds"] <= seconds_budget
+    if memory_budget is not None:
+        within &= result["peak_bytes"] <= memory_budget
+    return {"name": name, "mode": mode, "data": result.get("data", "-"), "seconds": result["seconds"],
+            "peak_mb": round(result["peak_bytes"] / 2**20), "ok": result["returncode"] == 0,
+            "budget_s": seconds_budget, "within_budget": bool(within),
+            "machine": f"{platform.machine()}, {os.cpu_count()} cores",
+            "date": time.strftime("%Y-%m-%d %H:%M")}
+
+
+def _fmt_time(seconds: float) -> str:
+    return f"{seconds:.0f} s" if seconds < 120 else f"{seconds / 60:.1f} min"
+
+
+def table(entries: list[dict]) -> str:
+    """Return the Markdown table of ``entries``."""
+    lines = ["| notebook | mode | data | wall time | peak memory | budget | within |",
+             "| --- | --- | --- | --- | --- | --- | --- |"]
+    for e in entries:
+        budget = _fmt_time(e["budget_s"]) if e.get("budget_s") else "-"
+        status = ("yes" if e["within_budget"] else "**no**") if e["ok"] else "**failed**"
+        lines.append(f"| {e['name']} | {e['mode']} | {e['data']} | {_fmt_time(e['seconds'])} | "
+                     f"{e['peak_mb']} MB | {budget} | {status} |")
+    machine = entries[0]["machine"] if entries else ""
+    lines.append("")
+    lines.append(f"Measured by `make bench` on {machine} (CPU only); latest run of each line kept in "
+                 "`bench/results.json`.")
+    return "\n".join(lines)
+
+
+def _order(entry: dict) -> tuple:
+    modes = ["reduced", "full", "full (cached)", "-"]
+    return (entry["name"] == "make test", entry["name"], modes.index(entry["mode"]) if entry["mode"] in modes else 9)
+
+
+def save(new: list[dict], root: Path) -> list[dict]:
+    """Merge ``new`` into bench/results.json and the README table; return all entries."""
+    path = root / "bench" / "results.json"
+    path.parent.mkdir(exist_ok=True)
+    old = json.loads(path.read_text()) if path.exists() else []
+    merged = {(e["name"], e["mode"]): e for e in old}
+    merged.update({(e["name"], e["mode"]): e for e in new})
+    entries = sorted(merged.values(), key=_order)
+    path.write_text(json.dumps(entries, indent=1) + "\n")
+    readme = root / "README.md"
+    text = readme.read_text(encoding="utf-8")
+    if START in text and END in text:
+        head, rest = text.split(START, 1)
+        _, tail = rest.split(END, 1)
+        readme.write_text(f"{head}{START}\n{table(entries)}\n{END}{tail}", encoding="utf-8")
+    return entries
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m course_utils.bench", description=__doc__.split("\n")[0])
+    parser.add_argument("--notebook", action="append", default=[],
+                        help="a notebook number or name to bench (repeatable; default all)")
+    parser.add_argument("--mode", choices=["reduced", "full", "both"], default="both")
+    parser.add_argument("--no-test", action="store_true", help="do not time `make test`")
+    parser.add_argument("--timeout", type=float, default=90 * 60, help="seconds per notebook run")
+    args = parser.parse_args(argv)
+
+    root = repo_root()
+    paths = sorted((root / "notebooks").glob("[0-9]*.ipynb"))
+    if args.notebook:
+        paths = [p for p in paths if any(p.stem.startswith(n) or p.stem == n for n in args.notebook)]
+        if not paths:
+            parser.error(f"no notebook matches {args.notebook}")
+    modes = ["reduced", "full"] if args.mode == "both" else [args.mode]
+    out = root / "build" / "bench"
+    entries = []
+    for path in paths:
+        for mode in modes:
+            with tempfile.TemporaryDirectory(prefix="bench-cache-") as cache:
+                print(f"bench: {path.stem} ({mode}) ...", flush=True)
+                result = run_notebook(path, mode, Path(cache), out / mode, args.timeout)
+                entries.append(_entry(path.stem, mode, result))
+                print(f"  {entries[-1]['seconds']} s, {entries[-1]['peak_mb']} MB, exit {result['returncode']}",
+                      flush=True)
+                if result["returncode"] != 0:
+                    print(result["tail"])
+                if mode == "full" and path.stem in REPLAY:
+                    replay = run_notebook(path, mode, Path(cache), out / "replay", args.timeout)
+                    entries.append(_entry(path.stem, "full (cached)", replay))
+                    print(f"  replay: {entries[-1]['seconds']} s", flush=True)
+    if not args.no_test:
+        print("bench: make test ...", flush=True)
+        result = measure(["make", "test"], dict(os.environ), root, 30 * 60)
+        result["data"] = "stand-in"
+        entries.append(_entry("make test", "reduced", result))
+    all_entries = save(entries, root)
+    print(table(all_entries))
+    return 0 if all(e["ok"] for e in entries) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
