@@ -41,7 +41,6 @@ import course_utils as cu
 cu.setup()
 
 # %%
-import importlib.util
 import logging
 import warnings
 
@@ -375,24 +374,14 @@ def build_imdb_tuned(hp):
                       learning_rate=hp.Float("learning_rate", 1e-4, 1e-2, sampling="log"))
 
 
-# extra code: keras-tuner 1.4 imports TensorBoard in every trial, even when no TensorBoard
-# callback is used; where TensorBoard is not installed, we skip that step.
-class HyperbandWithoutTensorBoard(kt.Hyperband):
-    def _configure_tensorboard_dir(self, callbacks, trial, execution=0):
-        pass
-
-
-Hyperband = kt.Hyperband if importlib.util.find_spec("tensorboard") else HyperbandWithoutTensorBoard
-
-
 def make_tuner(build, project, max_epochs):
     """A Hyperband tuner whose trials live in the course cache; says whether it reloads old ones."""
     folder = cu.cache_dir("tuner")
     found = (folder / project / "oracle.json").exists()
     print(f"{project}: " + ("reloading the trials of an earlier run from" if found
                              else "no earlier trials, searching; trials go to") + f" {folder / project}")
-    return Hyperband(build, objective="val_accuracy", max_epochs=max_epochs, factor=3, seed=42,
-                        directory=str(folder), project_name=project, overwrite=False)
+    return kt.Hyperband(build, objective="val_accuracy", max_epochs=max_epochs, factor=3, seed=42,
+                          directory=str(folder), project_name=project, overwrite=False)
 
 
 # %% [markdown]
