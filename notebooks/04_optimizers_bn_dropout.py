@@ -22,9 +22,9 @@
 # **What you need**: notebooks 02 (a Keras MLP on Fashion-MNIST) and 03 (validation, overfitting,
 # EarlyStopping).
 #
-# **How long it takes**: about 9 minutes on a 2-core laptop CPU the first time (22 training runs,
-# most on a 10,000-image subset); every run is cached, so a second run replays in about a minute.
-# A few minutes on a Colab GPU.
+# **How long it takes**: about 7 minutes on a 2-core laptop CPU the first time (21 training runs,
+# most of them 15 epochs on a 10,000-image subset); every run is cached, so a second run
+# replays in about a minute. A few minutes on a Colab GPU.
 
 # %%
 # Setup, the same in every notebook: on Colab, install the course helpers first.
@@ -179,7 +179,8 @@ cu.compare_histories({"without BN": h_sgd, "with BN": h_bn}, metric="val_accurac
 # particular other unit, which acts like training many thinned networks at once.
 #
 # To see it fight overfitting we need a model that overfits: the same MLP, trained with Adam
-# on only 2,000 images for 30 epochs (cheap: about 10 seconds for both runs).
+# on only 2,000 images for 30 epochs: about 40 seconds for both runs on a laptop CPU, most
+# of it spent on the validation set after each epoch.
 
 # %%
 x_tiny, y_tiny = cu.stratified_subset(x_train, y_train, 2_000)
@@ -317,10 +318,10 @@ class RecordLearningRate(keras.callbacks.Callback):
     """Add `lr_used` to the logs: the optimizer's rate at the first step of each epoch."""
 
     def on_epoch_begin(self, epoch, logs=None):
-        self.rate = float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate))
+        self._rate = float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate))
 
     def on_epoch_end(self, epoch, logs=None):
-        logs["lr_used"] = self.rate
+        logs["lr_used"] = self._rate
 
 
 # %% [markdown]
@@ -353,7 +354,7 @@ def make_schedules():
 
 
 # %% [markdown]
-# Four runs with Adam, one per schedule: about a minute on a laptop CPU.
+# Four runs with Adam, one per schedule: a little over a minute on a laptop CPU.
 
 # %%
 h_sched = {}
@@ -583,7 +584,7 @@ assert first_layer["residual"] > 10 * first_layer["plain"]
 
 # %% [markdown]
 # The plain network's first layer receives a far smaller gradient. Now both trained with SGD
-# with momentum, the comparison that matters: about a minute on a laptop CPU.
+# with momentum, the comparison that matters: about 30 seconds on a laptop CPU.
 
 # %%
 h_plain = train("deep_plain", plain, keras.optimizers.SGD(learning_rate=0.01, momentum=0.9))
@@ -759,7 +760,7 @@ plt.show()
 #
 # Train the overfitting setting of section 2 (2,000 images) with an L2 penalty of `1e-3` on
 # every hidden kernel instead of dropout, and compare its accuracy gap and validation accuracy
-# with the two runs of section 2.
+# with the two runs of section 2 (about 20 seconds).
 
 # %%
 ### BEGIN SOLUTION
@@ -783,9 +784,10 @@ cu.compare_histories(runs, metric="val_accuracy", title="Validation accuracy")
 #
 # - Batch normalisation gives every layer standardised inputs; under plain SGD, compare how
 #   fast the two training-loss curves of section 1 fall.
-# - Dropout trades training accuracy for a smaller train-validation gap (section 2's gap plot).
-# - Momentum and the adaptive optimizers get going far faster than plain SGD at the same
-#   budget; AdamW is Adam with decoupled weight decay.
+# - Dropout is meant to trade training accuracy for a smaller train-validation gap: check it
+#   on section 2's gap plot, and against L2 in exercise 4.
+# - In the first epoch, momentum and the adaptive optimizers were far ahead of plain SGD
+#   (section 3's table); AdamW is Adam with decoupled weight decay.
 # - Schedules are functions of the step; record the rate the optimizer used instead of
 #   trusting a plot of the formula (the `LearningRateScheduler` pitfall of section 4).
 # - Zero initialisation does not learn at all; the gradient norms of section 6 show why
