@@ -28,8 +28,8 @@
 # **What you need**: notebooks 02 (a Keras MLP), 03 (validation, overfitting, EarlyStopping)
 # and 04 (optimizers, batch normalisation, dropout).
 #
-# **How long it takes**: about 40 minutes on a 2-core laptop CPU the first time (31 training
-# runs; an *estimate* from per-epoch timings of each kind of model, until a full run is
+# **How long it takes**: about 35 minutes on a 2-core laptop CPU the first time (31 training
+# runs; an *estimate* from one timed epoch of each kind of model, until a full run is
 # measured), and under a minute the second time, because every training goes through
 # `cu.fit_cached` and replays from the cache. If you stop the notebook halfway, the runs that
 # finished are kept: run it again and it resumes where it stopped. On a Colab GPU expect
@@ -189,7 +189,9 @@ for data in (mnist, fashion):
 print("one label, one-hot:", mnist.labels_train[0], "->", mnist.y_train[0])
 
 # %% [markdown]
-# **Answer:** The title above each image is its true label (the digit, or the name of the
+# **Answer:**
+#
+# The title above each image is its true label (the digit, or the name of the
 # piece of clothing). In the Fashion-MNIST samples, T-shirt/top, shirt, pullover and coat
 # share the same outline and differ in details, so we expect those four to be confused most;
 # sandal, sneaker and ankle boot may be confused among themselves too.
@@ -280,7 +282,9 @@ for label, h in linear.items():
     assert max(h.history["val_accuracy"]) > 0.3, f"{label}: softmax regression should beat chance (10%)"
 
 # %% [markdown]
-# **Answer:** The best validation accuracies are in the table above: MNIST is the easier
+# **Answer:**
+#
+# The best validation accuracies are in the table above: MNIST is the easier
 # dataset, Fashion-MNIST scores lower with the same model. In the plots, the validation loss
 # follows the training loss down and flattens out without turning up on either dataset: with
 # only 7,850 parameters for 55,000 images, this model underfits rather than overfits (if
@@ -317,8 +321,8 @@ build_mlp(n_hidden=1, width=128).summary()
 ### END SOLUTION
 
 # %% [markdown]
-# **Slow cell** (full mode): five runs of 25 epochs, about 2.5 s an epoch on a 2-core CPU:
-# about 5 minutes (an estimate). No EarlyStopping here: the exercise asks to watch the
+# **Slow cell** (full mode): five runs of 25 epochs, about 2 s an epoch on a 2-core CPU:
+# about 4 to 5 minutes (an estimate). No EarlyStopping here: the exercise asks to watch the
 # curves over all epochs.
 
 # %%
@@ -355,7 +359,9 @@ print(f"best validation accuracy: {good_sgd} {max(pair[good_sgd].history['val_ac
 ### END SOLUTION
 
 # %% [markdown]
-# **Answer:** (2) In the plots above, SGD with 0.001 takes small steps: its curves are smooth
+# **Answer:**
+#
+# (2) In the plots above, SGD with 0.001 takes small steps: its curves are smooth
 # but fall slowly and are far from done after the last epoch. SGD with 1 takes steps so large
 # that its validation curves jump from epoch to epoch (or the training diverges); the larger
 # the learning rate, the larger the fluctuations, because each update moves the weights
@@ -364,11 +370,11 @@ print(f"best validation accuracy: {good_sgd} {max(pair[good_sgd].history['val_ac
 # (5) The printout above gives the best validation accuracies of the good SGD rate and of
 # Adam. Overfitting shows first in the loss: once the model is confidently wrong on a few
 # validation images, the validation loss turns up while the validation accuracy stays flat,
-# so read the loss curves for its start (for Adam it starts within a few epochs, check the
-# epoch where its validation loss is lowest). Adam gets close to its best accuracy in fewer
-# epochs, because it adapts a step size per weight; in the end both reach a similar
-# accuracy, and which one is higher by a few tenths of a percent is within the noise of a
-# single run.
+# so read the loss curves for its start (check the epoch where each validation loss is
+# lowest; for Adam it comes earlier). In the accuracy plot, Adam gets close to its best
+# accuracy in fewer epochs, because it adapts a step size per weight; compare the two
+# printed accuracies: a difference of a few tenths of a percent is within the noise of a
+# single run, so neither is clearly better at the end, Adam is faster.
 
 # %% [markdown]
 # Exercise 3.6: the errors of the Adam model on the **test** set (we only look; nothing is
@@ -429,7 +435,9 @@ cu.compare_histories(train_and_val(noise_pair, "accuracy"), metric="accuracy",
 table(noise_pair).round(3)
 
 # %% [markdown]
-# **Answer:** (7) With 20% wrong labels, the training accuracy in the plot starts near 80%
+# **Answer:**
+#
+# (7) With 20% wrong labels, the training accuracy in the plot starts near 80%
 # (the share of right labels) and can only pass it by memorising wrong labels, so it climbs
 # much more slowly towards 100% than with clean labels. The validation accuracy (clean
 # labels) peaks early and then slides down while the training accuracy keeps rising: that is
@@ -472,8 +480,8 @@ def width_sweep(tag, widths, x=None, y=None):
 
 # %% [markdown]
 # **Slow cell** (full mode): each sweep trains 5 networks for at most 20 epochs, 1.5 s (10
-# units) to 5 s (1,000 units) an epoch on a 2-core CPU: at most about 5 minutes a sweep,
-# 15 minutes for the three (an estimate; EarlyStopping usually ends the wide networks early).
+# units) to 5 s (1,000 units) an epoch on a 2-core CPU: at most 4.5 minutes a sweep,
+# 13.5 minutes for the three (an estimate; EarlyStopping usually ends the wide networks early).
 # The noise is drawn once, with a fixed seed, and only the training set gets it.
 
 # %%
@@ -510,23 +518,26 @@ cu.compare_histories(noisy_sweep, metric="val_loss", title="50% wrong labels: va
 cu.compare_histories(noisy_sweep, metric="accuracy", title="50% wrong labels: training accuracy by width")
 
 # %% [markdown]
-# **Answer:** (2) The universal approximation theorem says that one hidden layer, wide enough,
+# **Answer:**
+#
+# (2) The universal approximation theorem says that one hidden layer, wide enough,
 # can approximate any continuous function: it is about how well a network *can fit*, and the
 # final training accuracy in the third plot indeed rises with the width. It says nothing about
-# generalisation. In the first two plots, the best validation loss and accuracy improve from
-# 10 units on and level off for the widest networks; the wide networks overfit sooner (their
-# validation loss is lowest after fewer epochs, see "epoch of best val accuracy" and
-# "epochs run" in the table), but the best validation score, taken before that, does not get
-# worse with width. The best validation accuracy is the largest entry of the clean rows of the
-# table.
+# generalisation. In the first two plots, look at the clean curve: the best validation loss
+# and accuracy improve from 10 units on and level off for the widest networks. The wide
+# networks overfit sooner (EarlyStopping ends them after fewer epochs, see "epochs run" in the
+# table), but their best validation score, reached before that, hardly gets worse with width:
+# more parameters mean earlier overfitting rather than a worse best model. The best validation
+# accuracy is the largest "best val accuracy" of the clean rows of the table.
 #
-# (5) With half the labels wrong, all scores are lower and the loss much higher (the labels
-# are uncertain), yet the best validation accuracy stays far above chance, because the true
-# class is still the most frequent label of each kind of image. Here the wide networks can
-# memorise the wrong labels: the training accuracy rises with the width in the last plot while
-# the validation loss of the wide networks turns up within a few epochs, so width hurts more
-# with noisy labels than with clean ones. Pixel noise costs less: the curves lie close to the
-# clean ones, a little lower, and the noise acts partly as a regulariser.
+# (5) With half the labels wrong, the validation loss is much higher and the accuracy lower,
+# yet the accuracy stays well above chance (10%), because the true class is still the most
+# frequent label of each kind of image (50% against about 5.6% for each wrong class). The
+# wide networks start to memorise the wrong labels: in the history plots their training
+# accuracy keeps rising while their validation loss turns up after a few epochs, so with
+# noisy labels width buys overfitting sooner. Pixel noise costs less: its curves in the width
+# plots lie close to the clean ones, a little lower, since the noise acts partly as a
+# regulariser.
 
 # %% [markdown]
 # ## Exercise 5: going deeper, with L2, dropout and augmentation (10 + 2 points)
@@ -546,7 +557,9 @@ cu.compare_histories(noisy_sweep, metric="accuracy", title="50% wrong labels: tr
 #    not, why not? (2 pts)
 #
 # The runs keep the model with the best validation loss (`save_best=True`), which exercise 6
-# compares on the test set.
+# compares on the test set. Two things to know when you read the results: the loss of the L2
+# runs includes the penalty, so compare them by accuracy; and Keras measures the training
+# accuracy with dropout (and augmentation) switched on, which lowers it.
 
 # %%
 ### BEGIN SOLUTION
@@ -571,7 +584,7 @@ assert np.asarray(augmented).max() <= 1.0 + 1e-6, "augmentation keeps the scale:
 
 # %% [markdown]
 # **Slow cell** (full mode): six runs of 20 epochs; about 3.5 s an epoch on a 2-core CPU, 8 s
-# with augmentation: about 9 minutes (an estimate).
+# with augmentation: about 8.5 minutes (an estimate).
 
 # %%
 ### BEGIN SOLUTION
@@ -603,13 +616,15 @@ cu.compare_histories(deep_runs, metric="val_loss", logy=True, title="Fashion-MNI
 cu.compare_histories(deep_runs, metric="val_accuracy", title="Fashion-MNIST, 3x128: validation accuracy")
 
 # %% [markdown]
-# **Answer:** (2) In the curves of the plain 3x128 network, the training loss keeps falling
+# **Answer:**
+#
+# (2) In the curves of the plain 3x128 network, the training loss keeps falling
 # while the validation loss reaches its minimum after a few epochs and then rises; the
 # training accuracy pulls away from the validation accuracy: it overfits. Its best validation
 # accuracy is in the first row of the table.
 #
-# (3) L2 with factor 1 is far too strong: the penalty dominates the loss, the weights are
-# pushed to almost zero and the network barely learns (check its accuracies in the table,
+# (3) L2 with factor 1 is far too strong: the penalty dominates the loss (hence its huge
+# loss values), the weights are pushed to almost zero and the network barely learns (check its accuracies in the table,
 # far below the others). L2 0.001 shrinks the gap between training and validation accuracy,
 # at a small cost in training accuracy.
 #
@@ -674,12 +689,13 @@ naive_cnn.summary()
 assert naive_cnn.output_shape == (None, 10)
 
 # %% [markdown]
-# **Slow cell** (full mode): two runs of 12 epochs, about 15 s (naive) and 25 s (tuned) an
-# epoch on a 2-core CPU: about 8 minutes (an estimate); on a GPU, seconds an epoch.
+# **Slow cell** (full mode): two runs of 15 epochs, about 11 s (naive) and 17 s (tuned) an
+# epoch on a 2-core CPU: about 7 minutes (an estimate); on a GPU, a few seconds an epoch.
+# (The seed's CNN took about 6 minutes an epoch on the same CPU.)
 
 # %%
 ### BEGIN SOLUTION
-EPOCHS_CNN = cu.epochs(12)
+EPOCHS_CNN = cu.epochs(15)
 cnn_runs = {
     "naive CNN": train("ex6_cnn_naive", naive_cnn, fashion, EPOCHS_CNN, save_best=True),
     "tuned CNN": train("ex6_cnn_tuned", build_cnn(tuned=True), fashion, EPOCHS_CNN, save_best=True),
@@ -713,16 +729,19 @@ final_table.round(3)
 assert final_table.loc["tuned CNN", "test accuracy"] > 0.3, "a trained CNN beats chance (10%) by far"
 
 # %% [markdown]
-# **Answer:** (3) In the loss plot, the naive CNN's validation loss reaches its minimum after a
+# **Answer:**
+#
+# (3) In the loss plot, the naive CNN's validation loss reaches its minimum after a
 # few epochs and then rises while its training loss keeps falling; the tuned CNN's training
 # and validation curves stay close together, thanks to dropout and L2, and batch normalisation
 # lets it learn fast despite them.
 #
-# (4) Read the last table: the CNNs reach a higher best validation accuracy and a higher test
-# accuracy than the best dense network, with fewer parameters than the wide dense networks of
-# exercise 4 (see the summary above), because convolutions reuse the same small filters across
-# the image and pooling tolerates small shifts. The test accuracies stay close to the
-# validation accuracies, which is what an untouched test set should show.
+# (4) Read the last table: the CNNs should reach a higher best validation accuracy and a
+# higher test accuracy than the best dense network, with fewer parameters than the widest
+# dense network of exercise 4 (compare the summary above with 795,010 for 1,000 units),
+# because convolutions reuse the same small filters across the image and pooling tolerates
+# small shifts. The test accuracies stay close to the validation accuracies, which is what an
+# untouched test set should show.
 
 # %% [markdown]
 # ## What we saw
