@@ -462,7 +462,8 @@ table(noise_pair).round(3)
 #
 # EarlyStopping changes nothing we ask for here: the best validation loss is reached before
 # it stops a run (it waits 5 epochs without improvement), and the histories still show the
-# validation loss turning up.
+# validation loss turning up. Only the final training accuracy depends on it: read it as the
+# fit a network reached by the time its validation loss stopped improving.
 
 # %%
 ### BEGIN SOLUTION
