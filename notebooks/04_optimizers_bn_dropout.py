@@ -293,15 +293,15 @@ assert h_opt["Adam"].history["loss"][0] < h_opt["SGD"].history["loss"][0], \
 # set.
 
 # %%
-def step_decay(epoch, lr):
-    return lr * 0.5 ** (epoch // 5)     # meant: halve every 5 epochs
+def step_decay(epoch, rate):
+    return rate * 0.5 ** (epoch // 5)   # meant: halve every 5 epochs
 
 
-intended, applied, lr = [], [], 1e-3
+intended, applied, rate = [], [], 1e-3
 for epoch in range(15):
     intended.append(step_decay(epoch, 1e-3))
-    lr = step_decay(epoch, lr)          # what LearningRateScheduler does each epoch
-    applied.append(lr)
+    rate = step_decay(epoch, rate)      # what LearningRateScheduler does each epoch
+    applied.append(rate)
 print("intended:", np.array(intended[::5] + intended[-1:]))
 print("applied: ", np.array(applied[::5] + applied[-1:]))
 assert applied[-1] < intended[-1] / 100

@@ -15,9 +15,10 @@ NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9]*.ipynb"))
 
 # Removed or deprecated in Keras 3 (or unsafe), with what to use instead.
 FORBIDDEN = {
-    r"\blr\s*=": "learning_rate=",
-    r"\bdecay\s*=": "a learning-rate schedule",
-    r"\binput_dim\s*=|\binput_shape\s*=": "keras.Input(shape=...)",
+    # keyword arguments (after "(" or ","), not variables that happen to share the name
+    r"[(,]\s*lr\s*=(?!=)": "learning_rate=",
+    r"[(,]\s*decay\s*=(?!=)": "a learning-rate schedule",
+    r"[(,]\s*(?:input_dim|input_shape)\s*=(?!=)": "keras.Input(shape=...)",
     r"ImageDataGenerator": "preprocessing layers (keras.layers.RandomFlip, ...)",
     r"\.h5\b": "the .keras format",
     r"predict_classes|predict_on_batch|fit_generator": "predict / fit",
@@ -64,6 +65,13 @@ def test_no_removed_keras_api(path):
     found = [f"{m.group(0)!r} (use {fix})" for pattern, fix in FORBIDDEN.items()
              for m in re.finditer(pattern, text)]
     assert found == []
+
+
+@pytest.mark.parametrize("code,bad", [("SGD(lr=0.1)", True), ("Adam(0.1,\n     lr = 2)", True),
+                                      ("lr = 0.1", False), ("Dense(3, input_shape=(2,))", True),
+                                      ("Dense(3, input_dim=2)", True), ("SGD(learning_rate=0.1)", False)])
+def test_forbidden_patterns_catch_keyword_arguments_only(code, bad):
+    assert any(re.search(p, code) for p in FORBIDDEN) is bad
 
 
 def test_colab_url_and_first_cell_follow_pyproject(tmp_path):

@@ -1,0 +1,530 @@
+# ---
+# jupyter:
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/dl-course-lab/deep-learning-course/blob/main/notebooks/student/05_miniproject_cnn.ipynb)
+#
+# # 05 · Miniproject: from softmax regression to a CNN on MNIST and Fashion-MNIST
+#
+# The oldest tradition in deep learning is to start with MNIST, the handwritten digits. MNIST
+# is too easy to show what modern models can do, so after the first exercises we move to
+# Fashion-MNIST, which has the same shapes and is harder. Six exercises take you from a model
+# with no hidden layer to a convolutional network, one design choice at a time.
+#
+# **What you will learn**
+# - how to prepare image data for a network: one-hot labels, flat and scaled inputs, a
+#   training / validation / test split that you keep to;
+# - how to write one model builder that serves every dense network of the project, and test it;
+# - what the learning rate of SGD does, and how Adam compares;
+# - how networks cope with wrong labels and noisy pixels, and how width changes that;
+# - how L2, dropout and data augmentation fight overfitting in a deeper network;
+# - why a small convolutional network beats every dense network on images.
+#
+# **What you need**: notebooks 02 (a Keras MLP), 03 (validation, overfitting, EarlyStopping)
+# and 04 (optimizers, batch normalisation, dropout).
+#
+# **How long it takes**: about 35 minutes on a 2-core laptop CPU the first time (31 training
+# runs; an *estimate* from one timed epoch of each kind of model, until a full run is
+# measured), and under a minute the second time, because every training goes through
+# `cu.fit_cached` and replays from the cache. If you stop the notebook halfway, the runs that
+# finished are kept: run it again and it resumes where it stopped. On a Colab GPU expect
+# roughly 15 to 20 minutes (also an estimate: small dense networks keep a GPU mostly idle;
+# only the CNNs of exercise 6 gain much).
+#
+# **Points**: 6 + 10 + 10 + (8 + 2) + (10 + 2) + 10 = 54, plus 4 bonus points. Each exercise
+# gives the task, then the solution between `### BEGIN SOLUTION` and `### END SOLUTION`, then
+# the written answers in a cell that starts with **Answer:**.
+
+# %%
+# Setup, the same in every notebook: on Colab, install the course helpers first.
+import sys
+
+if "google.colab" in sys.modules:
+    import subprocess
+
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q",
+                    "git+https://github.com/dl-course-lab/deep-learning-course"], check=True)
+
+import course_utils as cu
+
+cu.setup()
+
+# %%
+from types import SimpleNamespace
+
+import keras
+import numpy as np
+import pandas as pd
+from keras import layers
+from sklearn.model_selection import train_test_split
+
+# %% [markdown]
+# ## The settings and two helpers
+#
+# The settings of the whole project sit in one cell. The course's tests run this notebook in
+# *reduced mode* (`cu.FAST`): a 3,000-image subset of each dataset, at most 2 epochs per
+# training (`cu.epochs`), and a shorter width sweep. Nothing else differs between the modes.
+
+# %%
+SEED = 42          # every model starts from this seed, so every run is repeatable
+BATCH_SIZE = 128   # 430 updates per epoch on 55,000 images; fast on a CPU
+WIDTHS = [10, 1000] if cu.FAST else [10, 30, 100, 300, 1000]   # exercise 4: hidden units
+
+# %% [markdown]
+# `train` is the only way this notebook trains: it fits on the training set (or on `x`/`y`
+# when given, such as noisy copies), watches the **validation** set after each epoch, and goes
+# through `cu.fit_cached`, so a run is trained once and replayed afterwards.
+# With `patience`, EarlyStopping ends the run once the validation loss has not improved for
+# that many epochs. `best` reads a history: the best validation loss and accuracy, the epoch
+# of the best accuracy, and the final training accuracy; `table` lines up several histories.
+
+# %%
+def train(name, model, data, epochs, x=None, y=None, patience=None, save_best=False, verbose=2):
+    """Fit `model` on data.x_train/y_train (or x/y), validate on data.x_val/y_val; cached."""
+    callbacks = [keras.callbacks.EarlyStopping(monitor="val_loss", patience=patience)] if patience else []
+    return cu.fit_cached(name, model, data.x_train if x is None else x, data.y_train if y is None else y,
+                         validation_data=(data.x_val, data.y_val), epochs=epochs,
+                         batch_size=BATCH_SIZE, callbacks=callbacks, save_best=save_best, verbose=verbose)
+
+
+def best(history):
+    """Return the best validation scores of a history and the final training accuracy."""
+    h = history.history
+    return {"best val loss": min(h["val_loss"]), "best val accuracy": max(h["val_accuracy"]),
+            "epoch of best val accuracy": int(np.argmax(h["val_accuracy"])) + 1,
+            "final training accuracy": h["accuracy"][-1], "epochs run": len(h["loss"])}
+
+
+def table(histories):
+    """Return a DataFrame with one row of `best(history)` per label of {label: history}."""
+    return pd.DataFrame.from_dict({label: best(h) for label, h in histories.items()}, orient="index")
+
+
+def train_and_val(histories, metric="loss"):
+    """Turn {label: history} into {"label training": ..., "label validation": ...} for one plot."""
+    return {f"{label} {part}": {metric: h.history[key]}
+            for label, h in histories.items()
+            for part, key in (("training", metric), ("validation", f"val_{metric}"))}
+
+
+# %% [markdown]
+# ## Exercise 1: data import and visualisation (6 points)
+#
+# Both datasets hold grayscale images of 28x28 pixels, 60,000 for training and 10,000 for
+# testing. The low resolution loses some information, but it makes training fast, which is
+# what we want while we try many things.
+#
+# 1. Load MNIST and Fashion-MNIST with `cu.load_mnist()` and `cu.load_fashion_mnist()` (they
+#    return what `keras.datasets.*.load_data()` returns). (1 pt)
+# 2. Plot some samples of both datasets with `cu.plot_images`. What does the title above each
+#    image show? Which Fashion-MNIST classes do you expect to be confused? (2 pts)
+# 3. Write `prepare(x_train, y_train, x_test, y_test, name)`, which returns a
+#    `SimpleNamespace` with (3 pts):
+#    - the images flattened to vectors of 784 numbers and scaled **once** to [0, 1], as `float32`;
+#    - the labels as one-hot vectors (`keras.utils.to_categorical`), and the integer labels
+#      as `labels_train`, `labels_val`, `labels_test` (handy for plots);
+#    - a validation set of 1/12 of the training images (5,000 of 60,000), stratified by class,
+#      split off with `train_test_split(..., random_state=SEED)`.
+#
+# **The protocol, for the whole project**: models learn from the training set; every curve,
+# every early stop and every choice (learning rate, width, regularisation) uses the
+# validation set; the test set is touched only to look at the final models: the errors in
+# exercise 3 and the final comparison in exercise 6. (The seed notebook validated on the test
+# set in places and split the test set in others; then the test score is no longer an honest
+# estimate.)
+
+# %%
+# YOUR CODE HERE
+raise NotImplementedError()
+
+# %%
+# YOUR CODE HERE
+raise NotImplementedError()
+
+# %%
+# YOUR CODE HERE
+raise NotImplementedError()
+
+# %% [markdown]
+# The checks below hold for any correct `prepare`:
+
+# %%
+mnist = prepare(x_mnist_train, y_mnist_train, x_mnist_test, y_mnist_test, "mnist")
+fashion = prepare(x_fashion_train, y_fashion_train, x_fashion_test, y_fashion_test, "fashion")
+for data in (mnist, fashion):
+    print(f"{data.name:8s} train {data.x_train.shape} | validation {data.x_val.shape} | "
+          f"test {data.x_test.shape} | labels {data.y_train.shape}")
+    assert data.x_train.shape[1:] == (784,) and data.x_train.dtype == np.float32
+    assert 0.0 <= data.x_train.min() and data.x_train.max() <= 1.0 and data.x_train.max() > 0.5
+    assert data.y_train.shape == (len(data.x_train), 10) and np.all(data.y_train.sum(axis=1) == 1)
+    assert np.array_equal(data.y_val.argmax(axis=1), data.labels_val)
+    assert len(data.x_val) == round(len(x_mnist_train) / 12)
+    assert np.allclose(np.bincount(data.labels_val) / len(data.labels_val),
+                       np.bincount(data.labels_train) / len(data.labels_train), atol=0.01)
+print("one label, one-hot:", mnist.labels_train[0], "->", mnist.y_train[0])
+
+# %% [markdown]
+# **Answer:** _Write your answer here (a few sentences)._
+
+# %% [markdown]
+# ## Exercise 2: no hidden layer (10 points)
+#
+# A network with no hidden layer is **softmax regression**: one `Dense` layer of 10 units with
+# the softmax activation, straight from the 784 pixels to the 10 class probabilities.
+#
+# 1. Write `build_mlp`, one builder for every dense network of this project: `n_hidden` hidden
+#    layers (0, 1, 2, ...) of `width` ReLU units, optional dropout after each hidden layer,
+#    optional L2 regularisation of the hidden layers' kernels, optional `preprocessing` layers
+#    right after the input (exercise 5), a 10-unit softmax output, compiled with the
+#    `categorical_crossentropy` loss, the `accuracy` metric and a **new** SGD or Adam
+#    optimizer. Start each model from `keras.utils.set_random_seed(seed)`. Name the input size
+#    `n_inputs` (Keras 3 has no `input_dim`): use `keras.Input(shape=(n_inputs,))`. (5 pts)
+#    (The seed's builder ignored its input-size argument and always inserted a 10-unit ReLU
+#    layer, so its "no hidden layer" model had one; the tests below catch that.)
+# 2. Train softmax regression with SGD on MNIST until the validation loss stops decreasing:
+#    use `train(..., patience=5)` with at most `cu.epochs(40)` epochs. (1 pt)
+# 3. Plot the learning curves with `cu.plot_history`. (1 pt)
+# 4. Repeat 2 and 3 on Fashion-MNIST. (2 pts)
+# 5. Report the best validation accuracy on each dataset. Do you see overfitting with this
+#    simple model? Answer for each dataset. (1 pt)
+
+# %%
+# YOUR CODE HERE
+raise NotImplementedError()
+
+# %% [markdown]
+# The tests: a builder that passes them builds exactly the layers asked for.
+
+# %%
+linear_model = build_mlp(n_hidden=0)
+assert [type(layer).__name__ for layer in linear_model.layers] == ["Dense"]
+assert linear_model.layers[0].units == 10 and linear_model.count_params() == 784 * 10 + 10
+
+deep = build_mlp(n_hidden=2, width=64, dropout=0.1, l2=1e-3, optimizer="adam")
+assert [type(layer).__name__ for layer in deep.layers] == ["Dense", "Dropout", "Dense", "Dropout", "Dense"]
+assert deep.count_params() == (784 * 64 + 64) + (64 * 64 + 64) + (64 * 10 + 10)
+assert [layer.units for layer in deep.layers if isinstance(layer, layers.Dense)] == [64, 64, 10]
+assert all(np.isclose(float(deep.layers[i].kernel_regularizer.l2), 1e-3) for i in (0, 2))
+assert deep.layers[-1].kernel_regularizer is None and deep.layers[1].rate == 0.1
+assert isinstance(deep.optimizer, keras.optimizers.Adam) and deep.loss == "categorical_crossentropy"
+assert build_mlp(n_hidden=1, width=7, n_inputs=20).count_params() == (20 * 7 + 7) + (7 * 10 + 10)
+assert np.isclose(float(build_mlp(learning_rate=0.5).optimizer.learning_rate), 0.5)
+linear_model.summary()
+
+# %% [markdown]
+# **Slow cell** (full mode): two runs of at most 40 epochs, about 1.5 s an epoch on a 2-core
+# CPU, so at most 2 minutes (an estimate); EarlyStopping usually ends them sooner. We use
+# SGD with a learning rate of 0.1: with batches of 128 images, the default 0.01 needs far
+# more epochs to settle.
+
+# %%
+# YOUR CODE HERE
+raise NotImplementedError()
+
+# %%
+table(linear).round(3)
+
+# %%
+for label, h in linear.items():
+    assert max(h.history["val_accuracy"]) > 0.3, f"{label}: softmax regression should beat chance (10%)"
+
+# %% [markdown]
+# **Answer:** _Write your answer here (a few sentences)._
+
+# %% [markdown]
+# ## Exercise 3: one hidden layer, optimizers, errors and noisy labels (10 points)
+#
+# We stay on MNIST and add one hidden layer of 128 ReLU units.
+#
+# 1. Build the model and show its `summary()`. (1 pt)
+# 2. Train it with SGD at the learning rates 1, 0.1, 0.01 and 0.001, each run on a **fresh**
+#    model. What happens with a very large and a very small learning rate? Comment on the
+#    fluctuations of the curves. (2 pts)
+# 3. Train the same architecture with Adam at its default learning rate. (1 pt)
+# 4. Compare SGD at a good learning rate (in [0.01, 0.1]) with Adam in one plot, with clear
+#    labels. (1 pt)
+# 5. Explain the difference between the loss and the accuracy curves regarding overfitting.
+#    Report the best validation accuracy of SGD and Adam. Which is better, and why? (2 pts)
+# 6. Find the indices of all test images that the Adam model misclassifies and plot some. (1 pt)
+# 7. Real labels contain mistakes. Write `corrupt_labels(labels, p, seed)`: it changes the
+#    labels of **exactly** `round(p * n)` images, chosen without repetition, each to a random
+#    **other** class (a changed label is always wrong). Train the Adam model on MNIST with
+#    p = 0.2 and compare with the clean run. Do you see overfitting in the validation accuracy?
+#    Does the training accuracy take longer to approach 100%? (2 pts)
+#
+# (The seed drew the indices with replacement, and let a "changed" label land on the true
+# class, so fewer than p of the labels were actually wrong.)
+
+# %%
+# YOUR CODE HERE
+raise NotImplementedError()
+
+# %% [markdown]
+# **Slow cell** (full mode): five runs of 25 epochs, about 2 s an epoch on a 2-core CPU:
+# about 4 to 5 minutes (an estimate). No EarlyStopping here: the exercise asks to watch the
+# curves over all epochs.
+
+# %%
+# YOUR CODE HERE
+raise NotImplementedError()
+
+# %% [markdown]
+# All five runs, validation loss (log scale) and validation accuracy:
+
+# %%
+cu.compare_histories(optimizer_runs, metric="val_loss", logy=True, title="MNIST, 1 hidden layer: validation loss")
+cu.compare_histories(optimizer_runs, metric="val_accuracy", title="MNIST, 1 hidden layer: validation accuracy")
+table(optimizer_runs).round(3)
+
+# %%
+# YOUR CODE HERE
+raise NotImplementedError()
+
+# %% [markdown]
+# **Answer:** _Write your answer here (a few sentences)._
+
+# %% [markdown]
+# Exercise 3.6: the errors of the Adam model on the **test** set (we only look; nothing is
+# chosen from it).
+
+# %%
+# YOUR CODE HERE
+raise NotImplementedError()
+
+# %%
+assert len(wrong) < 0.7 * len(mnist.x_test), "a trained network gets most test digits right"
+
+# %% [markdown]
+# Exercise 3.7: noisy labels. First the function, then tests that hold for any correct one.
+
+# %%
+# YOUR CODE HERE
+raise NotImplementedError()
+
+# %%
+labels_noisy = corrupt_labels(mnist.labels_train, p=0.2)
+changed = labels_noisy != mnist.labels_train
+print(f"{changed.sum()} of {len(changed)} labels changed ({changed.mean():.1%}); "
+      f"new labels per class: {np.bincount(labels_noisy[changed], minlength=10)}")
+assert changed.sum() == round(0.2 * len(changed)), "exactly round(p * n) labels change"
+assert labels_noisy.dtype == mnist.labels_train.dtype and set(np.unique(labels_noisy)) <= set(range(10))
+assert not np.any(corrupt_labels(mnist.labels_train, p=0.0) != mnist.labels_train)
+assert np.all(corrupt_labels(mnist.labels_train, p=1.0) != mnist.labels_train), "a changed label is never the true one"
+
+# %% [markdown]
+# **Slow cell** (full mode): one run of 25 epochs, about 1 minute on a 2-core CPU (an
+# estimate). The validation labels stay clean: we measure how well the model learned the
+# *true* classes from partly wrong ones.
+
+# %%
+# YOUR CODE HERE
+raise NotImplementedError()
+
+# %%
+table(noise_pair).round(3)
+
+# %% [markdown]
+# **Answer:** _Write your answer here (a few sentences)._
+
+# %% [markdown]
+# ## Exercise 4: width (8 + 2 points)
+#
+# MNIST is nearly solved by one hidden layer, so from now on we use Fashion-MNIST. How do the
+# best validation loss and accuracy depend on the number of hidden units of a single layer?
+#
+# 1. Write `width_sweep(tag, widths, x, y)`: for each width, train a fresh one-hidden-layer
+#    network with Adam on `x`, `y` (at most `cu.epochs(20)` epochs, `patience=5`) and return
+#    `{width: history}`. Run it on Fashion-MNIST for `WIDTHS` (10 to 1,000 units). (2 pts)
+# 2. Plot the best validation loss and accuracy against the width. Does the trend agree with
+#    the universal approximation theorem? Do wider networks overfit more? (2 pts)
+# 3. Change p = 0.5 of the training labels with `corrupt_labels` and run the same sweep. (2 pts)
+# 4. BONUS: keep the labels, add Gaussian noise of mean 0 and variance 0.1 to the training
+#    pixels, and run the same sweep. (2 pts)
+# 5. Answer 2 for the noisy datasets and compare the three width curves. (2 pts)
+#
+# EarlyStopping changes nothing we ask for here: the best validation loss is reached before
+# it stops a run (it waits 5 epochs without improvement), and the histories still show the
+# validation loss turning up. Only the final training accuracy depends on it: read it as the
+# fit a network reached by the time its validation loss stopped improving.
+
+# %%
+# YOUR CODE HERE
+raise NotImplementedError()
+
+# %% [markdown]
+# **Slow cell** (full mode): each sweep trains 5 networks for at most 20 epochs, 1.5 s (10
+# units) to 5 s (1,000 units) an epoch on a 2-core CPU: at most 4.5 minutes a sweep,
+# 13.5 minutes for the three (an estimate; EarlyStopping usually ends the wide networks early).
+# The noise is drawn once, with a fixed seed, and only the training set gets it.
+
+# %%
+# YOUR CODE HERE
+raise NotImplementedError()
+
+# %%
+sweep_table = pd.concat({kind: table(runs) for kind, runs in sweeps.items()}, names=["training data", "width"])
+sweep_table.round(3)
+
+# %%
+cu.plot_sweep(WIDTHS, {kind: [best(h)["best val loss"] for h in runs.values()] for kind, runs in sweeps.items()},
+              xlabel="hidden units", ylabel="best validation loss", logx=True, title="Fashion-MNIST: loss vs width")
+cu.plot_sweep(WIDTHS, {kind: [best(h)["best val accuracy"] for h in runs.values()] for kind, runs in sweeps.items()},
+              xlabel="hidden units", ylabel="best validation accuracy", logx=True, title="Fashion-MNIST: accuracy vs width")
+cu.plot_sweep(WIDTHS, {kind: [best(h)["final training accuracy"] for h in runs.values()] for kind, runs in sweeps.items()},
+              xlabel="hidden units", ylabel="final training accuracy", logx=True, title="Fashion-MNIST: training fit vs width")
+
+# %% [markdown]
+# The histories behind the sweep with wrong labels (the runs of this exercise, by width):
+
+# %%
+noisy_sweep = {f"{w} units": h for w, h in sweeps["50% wrong labels"].items()}
+cu.compare_histories(noisy_sweep, metric="val_loss", title="50% wrong labels: validation loss by width")
+cu.compare_histories(noisy_sweep, metric="accuracy", title="50% wrong labels: training accuracy by width")
+
+# %% [markdown]
+# **Answer:** _Write your answer here (a few sentences)._
+
+# %% [markdown]
+# ## Exercise 5: going deeper, with L2, dropout and augmentation (10 + 2 points)
+#
+# More layers do not automatically mean better results. On Fashion-MNIST:
+#
+# 1. Take 3 hidden layers of 128 units and train with Adam for `cu.epochs(20)` epochs. (We use
+#    Adam so that 20 epochs show the overfitting that SGD needs 150 epochs to show.) (2 pts)
+# 2. Plot the learning curves and report the best validation accuracy. Do you see overfitting? (2 pts)
+# 3. Same network, with a large (1) and a small (0.001) L2 factor on the kernels. (2 pts)
+# 4. No L2; a large (0.5) and a small (0.05) dropout rate after each hidden layer. (2 pts)
+# 5. BONUS: data augmentation with Keras preprocessing layers (`RandomFlip`, `RandomRotation`,
+#    `RandomTranslation`, `RandomZoom`) inside the model: they change the images only during
+#    training, and take the already scaled pixels as they are (the seed scaled the augmented
+#    images a second time). Say which augmentations you used and why they suit the data. (2 pts)
+# 6. Compare all attempts in one table. Did any of them improve the validation accuracy? If
+#    not, why not? (2 pts)
+#
+# The runs keep the model with the best validation loss (`save_best=True`), which exercise 6
+# compares on the test set. Two things to know when you read the results: the loss of the L2
+# runs includes the penalty, so compare them by accuracy; and Keras measures the training
+# accuracy with dropout (and augmentation) switched on, which lowers it.
+
+# %%
+# YOUR CODE HERE
+raise NotImplementedError()
+
+# %% [markdown]
+# What the augmentation does to eight training images (a new variant at every epoch):
+
+# %%
+sample = fashion.x_train[:8]
+augmented = keras.Sequential([keras.Input(shape=(784,)), *augmentation()])(sample, training=True)
+cu.plot_images(np.concatenate([sample, np.asarray(augmented)]).reshape(-1, 28, 28),
+               np.concatenate([fashion.labels_train[:8]] * 2), class_names=cu.FASHION_CLASSES, ncols=8)
+assert np.asarray(augmented).max() <= 1.0 + 1e-6, "augmentation keeps the scale: the pixels are scaled once"
+
+# %% [markdown]
+# **Slow cell** (full mode): six runs of 20 epochs; about 3.5 s an epoch on a 2-core CPU, 8 s
+# with augmentation: about 8.5 minutes (an estimate).
+
+# %%
+# YOUR CODE HERE
+raise NotImplementedError()
+
+# %%
+deep_table = table(deep_runs)
+deep_table["final val accuracy"] = [h.history["val_accuracy"][-1] for h in deep_runs.values()]
+deep_table["gap (train - val)"] = deep_table["final training accuracy"] - deep_table["final val accuracy"]
+deep_table.round(3)
+
+# %%
+cu.compare_histories(deep_runs, metric="val_loss", logy=True, title="Fashion-MNIST, 3x128: validation loss")
+cu.compare_histories(deep_runs, metric="val_accuracy", title="Fashion-MNIST, 3x128: validation accuracy")
+
+# %% [markdown]
+# **Answer:** _Write your answer here (a few sentences)._
+
+# %% [markdown]
+# ## Exercise 6: convolutional networks (10 points)
+#
+# Convolutional networks have an inductive bias that suits images: small filters, shared
+# across the image, followed by pooling.
+#
+# 1. Design a CNN for 28x28 inputs and train it without regularisation (the naive CNN). (2 pts)
+# 2. Improve its best validation scores with batch normalisation, dropout and L2 (the tuned
+#    CNN). (4 pts)
+# 3. Plot the learning curves of both in one comparison plot. (2 pts)
+# 4. How does the CNN compare with the best dense network so far? (2 pts)
+#
+# Size the network for the inputs. The seed stacked six convolutions up to 256 filters and a
+# 1,024-unit head: about 6 minutes an epoch on a 2-core CPU. Two blocks of 32 and 64 filters
+# and a 128-unit head reach the same accuracy class at a fraction of the cost. The model takes
+# the flat vectors of exercise 1 and turns them back into 28x28x1 images with a `Reshape`
+# layer, so that all models share one data layout.
+
+# %%
+# YOUR CODE HERE
+raise NotImplementedError()
+
+# %%
+naive_cnn = build_cnn(tuned=False)
+naive_cnn.summary()
+assert naive_cnn.output_shape == (None, 10)
+
+# %% [markdown]
+# **Slow cell** (full mode): two runs of 15 epochs, about 11 s (naive) and 17 s (tuned) an
+# epoch on a 2-core CPU: about 7 minutes (an estimate); on a GPU, a few seconds an epoch.
+# (The seed's CNN took about 6 minutes an epoch on the same CPU.)
+
+# %%
+# YOUR CODE HERE
+raise NotImplementedError()
+
+# %% [markdown]
+# The two CNNs and the dense network with the best validation accuracy of exercise 5, in one
+# plot each for the loss and the accuracy:
+
+# %%
+best_dense = max(deep_runs, key=lambda k: max(deep_runs[k].history["val_accuracy"]))
+final = {**cnn_runs, f"best dense ({best_dense})": deep_runs[best_dense]}
+cu.compare_histories(train_and_val(cnn_runs, "loss"), metric="loss", logy=True, title="Naive vs tuned CNN: loss")
+cu.compare_histories(final, metric="val_accuracy", title="Fashion-MNIST: validation accuracy")
+
+# %% [markdown]
+# Last, the test set, once: each model as it was at its best validation loss
+# (`save_best=True` kept that checkpoint).
+
+# %%
+rows = {}
+for label, h in final.items():
+    kept = keras.models.load_model(h.best_model_path)
+    test_loss, test_accuracy = kept.evaluate(fashion.x_test, fashion.y_test, verbose=0)
+    rows[label] = {**best(h), "test loss": test_loss, "test accuracy": test_accuracy}
+final_table = pd.DataFrame.from_dict(rows, orient="index")
+final_table.round(3)
+
+# %%
+assert final_table.loc["tuned CNN", "test accuracy"] > 0.3, "a trained CNN beats chance (10%) by far"
+
+# %% [markdown]
+# **Answer:** _Write your answer here (a few sentences)._
+
+# %% [markdown]
+# ## What we saw
+#
+# - One protocol throughout: learn on the training set, choose on the validation set, look at
+#   the test set once at the end.
+# - One tested builder covers every dense network, from softmax regression to deep, regularised
+#   ones; a wrong builder silently changes every experiment that uses it.
+# - The learning rate sets the speed and the noise of SGD; Adam gets there in fewer epochs.
+# - Wrong labels are memorised by networks that are wide and trained long enough; the
+#   validation set shows it.
+# - L2, dropout and augmentation narrow the gap between training and validation; the
+#   architecture (convolutions) is what lifts the accuracy on images.
+#
+# *References*: the seed miniproject (MNIST and Fashion-MNIST, exercises 1-6);
+# H. Xiao, K. Rasul, R. Vollgraf, *Fashion-MNIST*, arXiv:1708.07747, 2017;
+# A. Géron, *Hands-On Machine Learning with Scikit-Learn, Keras and TensorFlow*, 3rd ed.,
+# O'Reilly, 2022, chapters 10, 11 and 14.
