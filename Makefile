@@ -24,9 +24,11 @@ install: $(STAMP) ## create .venv (if needed) and install the exact pins and cou
 lab: $(STAMP) ## install if needed, then open JupyterLab on the course
 	$(VENV)/bin/jupyter lab notebooks
 
+# Two workers, one file each at a time (--dist loadfile keeps a notebook's cells together);
+# the notebooks go first so that the student-version tests replay their cached trainings.
 test: $(STAMP) ## install if needed, then run every test (reduced mode, stand-in data)
-	COURSE_FAST=1 COURSE_DATA=synthetic $(PY) -m pytest -q tests --nbval-lax --nbval-current-env \
-		--nbval-cell-timeout=600 $(NOTEBOOKS)
+	COURSE_FAST=1 COURSE_DATA=synthetic $(PY) -m pytest -q -n 2 --dist loadfile \
+		--nbval-lax --nbval-current-env --nbval-cell-timeout=600 $(NOTEBOOKS) tests
 
 sync: $(STAMP) ## pair notebooks/*.ipynb with notebooks/*.py (newest wins) and strip outputs
 	$(VENV)/bin/jupytext --sync notebooks/*.py notebooks/*.ipynb

@@ -177,6 +177,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="a notebook number or name to bench (repeatable; default all)")
     parser.add_argument("--mode", choices=["reduced", "full", "both"], default="both")
     parser.add_argument("--no-test", action="store_true", help="do not time `make test`")
+    parser.add_argument("--test-only", action="store_true", help="time `make test` and nothing else")
     parser.add_argument("--timeout", type=float, default=90 * 60, help="seconds per notebook run")
     args = parser.parse_args(argv)
 
@@ -187,6 +188,8 @@ def main(argv: list[str] | None = None) -> int:
         if not paths:
             parser.error(f"no notebook matches {args.notebook}")
     modes = ["reduced", "full"] if args.mode == "both" else [args.mode]
+    if args.test_only:
+        paths = []
     out = root / "build" / "bench"
     entries = []
     for path in paths:

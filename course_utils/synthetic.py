@@ -26,12 +26,40 @@ Example::
 
 from __future__ import annotations
 
+import hashlib
+import os
+import warnings
 from functools import lru_cache
 from itertools import zip_longest
+from pathlib import Path
 
 import numpy as np
 
 SEED = 1234
+# The generated arrays are kept on disk (in the course cache) and reused; the
+# file name holds a checksum of this module, so a change of generator rebuilds them.
+_VERSION = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:12]
+
+
+def _disk_cached(name: str, build):
+    """Return ``build()``'s dict of arrays, stored once as ``.npz`` in the course cache."""
+    from .config import cache_dir
+
+    path = cache_dir("stand-in") / f"{name}-{_VERSION}.npz"
+    if path.exists():
+        try:
+            with np.load(path, allow_pickle=False) as f:
+                return {k: f[k] for k in f.files}
+        except Exception as exc:  # noqa: BLE001 - a truncated or foreign file: rebuild it
+            warnings.warn(f"The stand-in cache file {path} is unreadable ({exc}); rebuilding it.", stacklevel=3)
+    arrays = build()
+    tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp.npz")
+    try:
+        np.savez(tmp, **arrays)
+        os.replace(tmp, path)
+    except OSError:
+        tmp.unlink(missing_ok=True)
+    return arrays
 IMAGE_SIZES = {"train": 60000, "test": 10000}
 IMDB_SIZES = {"train": 25000, "test": 25000}
 IMDB_VOCAB_SIZE = 12000
@@ -108,10 +136,14 @@ def mnist(seed: int = SEED):
     Shapes (60000, 28, 28) and (10000, 28, 28), dtype uint8, values 0-255;
     labels uint8 0-9. Built from scikit-learn's real handwritten digits.
     """
-    rng = np.random.default_rng(seed)
-    train = _digits_split("train", IMAGE_SIZES["train"], rng)
-    test = _digits_split("test", IMAGE_SIZES["test"], rng)
-    return train, test
+    def build():
+        rng = np.random.default_rng(seed)
+        (xa, ya), (xb, yb) = _digits_split("train", IMAGE_SIZES["train"], rng), \
+            _digits_split("test", IMAGE_SIZES["test"], rng)
+        return {"x_train": xa, "y_train": ya, "x_test": xb, "y_test": yb}
+
+    a = _disk_cached(f"mnist-{seed}", build)
+    return (a["x_train"], a["y_train"]), (a["x_test"], a["y_test"])
 
 
 # --------------------------------------------------------------------------
@@ -284,10 +316,13 @@ def fashion_mnist(seed: int = SEED):
     labels uint8 0-9 in the real dataset's class order (see
     ``course_utils.data.FASHION_CLASSES``).
     """
-    rng = np.random.default_rng(seed + 1)
-    train = _fashion_split(IMAGE_SIZES["train"], rng)
-    test = _fashion_split(IMAGE_SIZES["test"], rng)
-    return train, test
+    def build():
+        rng = np.random.default_rng(seed + 1)
+        (xa, ya), (xb, yb) = _fashion_split(IMAGE_SIZES["train"], rng), _fashion_split(IMAGE_SIZES["test"], rng)
+        return {"x_train": xa, "y_train": ya, "x_test": xb, "y_test": yb}
+
+    a = _disk_cached(f"fashion_mnist-{seed}", build)
+    return (a["x_train"], a["y_train"]), (a["x_test"], a["y_test"])
 
 
 # --------------------------------------------------------------------------
@@ -412,10 +447,22 @@ def _encode(reviews, num_words, skip_top, maxlen, start_char, oov_char, index_fr
 
 @lru_cache(maxsize=1)
 def _imdb_raw(seed: int):
-    rng = np.random.default_rng(seed + 3)
-    train = _imdb_reviews(IMDB_SIZES["train"], rng)
-    test = _imdb_reviews(IMDB_SIZES["test"], rng)
-    return train, test
+    def build():
+        rng = np.random.default_rng(seed + 3)
+        arrays = {}
+        for split, n in IMDB_SIZES.items():
+            reviews, labels = _imdb_reviews(n, rng)
+            arrays[f"{split}_tokens"] = np.concatenate(reviews).astype(np.int32)
+            arrays[f"{split}_lengths"] = np.array([len(r) for r in reviews], dtype=np.int64)
+            arrays[f"{split}_labels"] = labels
+        return arrays
+
+    a = _disk_cached(f"imdb-{seed}", build)
+    out = []
+    for split in IMDB_SIZES:
+        reviews = np.split(a[f"{split}_tokens"].astype(np.int64), np.cumsum(a[f"{split}_lengths"])[:-1])
+        out.append((reviews, a[f"{split}_labels"]))
+    return tuple(out)
 
 
 def imdb(num_words=None, skip_top=0, maxlen=None, start_char=1, oov_char=2, index_from=3, seed: int = SEED):

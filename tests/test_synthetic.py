@@ -29,10 +29,16 @@ def test_image_stand_ins_are_learnable(make):
     assert 0.6 < accuracy < 0.99, accuracy                 # far above chance (0.1), not trivial
 
 
-def test_stand_ins_are_deterministic():
-    (x_train, _), _ = synthetic.fashion_mnist()
-    (x_again, _), _ = synthetic.fashion_mnist.__wrapped__()
-    np.testing.assert_array_equal(x_train, x_again)
+def test_stand_ins_are_deterministic_and_cached_on_disk(monkeypatch, tmp_path):
+    (x_cached, _), _ = synthetic.fashion_mnist()
+    monkeypatch.setenv("COURSE_CACHE_DIR", str(tmp_path))          # an empty cache: built afresh
+    (x_built, _), _ = synthetic.fashion_mnist.__wrapped__()
+    np.testing.assert_array_equal(x_cached, x_built)
+    [saved] = list(tmp_path.glob("*/stand-in/fashion_mnist-*.npz"))
+    saved.write_bytes(saved.read_bytes()[:1000])                    # truncated
+    with pytest.warns(UserWarning, match="unreadable"):
+        (x_again, _), _ = synthetic.fashion_mnist.__wrapped__()
+    np.testing.assert_array_equal(x_again, x_built)
     (a, _), _ = synthetic.imdb()
     synthetic._imdb_raw.cache_clear()
     (b, _), _ = synthetic.imdb()
