@@ -22,9 +22,10 @@
 #
 # **What you need**: notebook 02 (Sequential models, `compile`, `fit`, `evaluate`, `predict`).
 #
-# **How long it takes**: about 9 minutes on a 2-core laptop CPU, under 3 GB of memory;
-# every training and both searches replay from the course cache the second time (a few
-# seconds). On a Colab GPU it is not much faster: these models are small.
+# **How long it takes**: about 8.5 minutes on a 2-core laptop CPU (measured with `make bench`:
+# 8.4 minutes and 2.8 GB of memory at most, on the stand-in data at full size); every training
+# and both searches replay from the course cache the second time. A Colab GPU should not be
+# much faster (not measured): these models are small.
 
 # %%
 # Setup, the same in every notebook: on Colab, install the course helpers first.
