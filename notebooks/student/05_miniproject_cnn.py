@@ -28,10 +28,10 @@
 # **What you need**: notebooks 02 (a Keras MLP), 03 (validation, overfitting, EarlyStopping)
 # and 04 (optimizers, batch normalisation, dropout).
 #
-# **How long it takes**: about 35 minutes on a 2-core laptop CPU the first time (31 training
-# runs; an *estimate* from one timed epoch of each kind of model, until a full run is
-# measured), and under a minute the second time, because every training goes through
-# `cu.fit_cached` and replays from the cache. If you stop the notebook halfway, the runs that
+# **How long it takes**: about 25 minutes on a 2-core laptop CPU the first time (31 training
+# runs; measured with `make bench`: 22 minutes and 2.6 GB of memory at most, on the stand-in
+# data at full size), and about half a minute the second time (measured: 32 s), because every
+# training goes through `cu.fit_cached` and replays from the cache. If you stop the notebook halfway, the runs that
 # finished are kept: run it again and it resumes where it stopped. On a Colab GPU expect
 # roughly 15 to 20 minutes (also an estimate: small dense networks keep a GPU mostly idle;
 # only the CNNs of exercise 6 gain much).
