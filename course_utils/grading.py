@@ -120,8 +120,8 @@ def find_reference(name: str, reference_dir: Path) -> Path | None:
     return None
 
 
-def changed_given_cells(submission: dict, reference: dict) -> list[str]:
-    """Return the given code cells of ``reference`` that ``submission`` no longer holds, as text."""
+def changed_given_cells(submission: dict, reference: dict) -> list[tuple[str, str]]:
+    """Return (exercise, description) for each given code cell of ``reference`` missing from ``submission``."""
     have = {_normal(notebooks.source(c)) for c in notebooks.code_cells(submission)}
     labels = exercise_of_cells(reference)
     missing = []
@@ -133,7 +133,7 @@ def changed_given_cells(submission: dict, reference: dict) -> list[str]:
             continue
         if _normal(code) not in have:
             first_line = code.strip().splitlines()[0][:60]
-            missing.append(f"cell {i + 1} ({labels[i]}): `{first_line}`")
+            missing.append((labels[i], f"cell {i + 1} ({labels[i]}): `{first_line}`"))
     return missing
 
 
@@ -176,8 +176,9 @@ def outputs_match(saved: str, fresh: str) -> bool:
     return all(numbers_match(a, b) for a, b in zip(NUMBER.findall(saved), NUMBER.findall(fresh)))
 
 
-def doctored_outputs(submitted: dict, executed: dict, ran: int) -> list[str]:
-    """Return the cells (among the first ``ran``) whose saved output the re-execution does not reproduce."""
+def doctored_outputs(submitted: dict, executed: dict, ran: int) -> list[tuple[str, str]]:
+    """Return (exercise, description) for each cell (among the first ``ran``) whose saved output
+    the re-execution does not reproduce."""
     labels = exercise_of_cells(submitted)
     found = []
     for i, (old, new) in enumerate(zip(submitted["cells"], executed["cells"])):
@@ -188,7 +189,7 @@ def doctored_outputs(submitted: dict, executed: dict, ran: int) -> list[str]:
             continue
         if not outputs_match(saved, comparable_text(new)):
             first = next((ln for ln in saved.splitlines() if ln.strip()), "")[:60]
-            found.append(f"cell {i + 1} ({labels[i]}): saved output `{first}` is not reproduced")
+            found.append((labels[i], f"cell {i + 1} ({labels[i]}): saved output `{first}` is not reproduced"))
     return found
 
 
@@ -389,10 +390,10 @@ def grade_file(path: Path, scratch_root: Path, reference_dir: Path, protect: lis
         result.status = "unanswered"
 
     reference = find_reference(path.name, reference_dir)
-    if reference is not None:
-        result.changed_given = changed_given_cells(submitted, notebooks.read(reference))
-    if executed["cells"]:
-        result.doctored = doctored_outputs(submitted, executed, ran)
+    changed = changed_given_cells(submitted, notebooks.read(reference)) if reference is not None else []
+    doctored = doctored_outputs(submitted, executed, ran) if executed["cells"] else []
+    result.changed_given = [text for _, text in changed]
+    result.doctored = [text for _, text in doctored]
 
     summary = [f"{result.status}" + (f" at {result.first_error}" if result.first_error else "")]
     if reference is None:
@@ -402,10 +403,10 @@ def grade_file(path: Path, scratch_root: Path, reference_dir: Path, protect: lis
         if ex == GIVEN and per_exercise[ex].status == "ok":
             continue
         result.rows.append(per_exercise[ex])
-    for text in result.changed_given:
-        result.rows.append(Row(path.name, text.split("(")[1].split(")")[0], "changed given cell", text))
-    for text in result.doctored:
-        result.rows.append(Row(path.name, text.split("(")[1].split(")")[0], "output not reproduced", text))
+    for label, text in changed:
+        result.rows.append(Row(path.name, label, "changed given cell", text))
+    for label, text in doctored:
+        result.rows.append(Row(path.name, label, "output not reproduced", text))
     for text in result.outside_writes:
         result.rows.append(Row(path.name, "(notebook)", "wrote outside its folder (undone)", text))
     return result

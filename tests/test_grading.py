@@ -131,6 +131,8 @@ def test_endless_loop_hits_the_cell_time_limit(graded):
 def test_edited_given_cell_is_reported(graded):
     r = graded[0]["erin"]
     assert r.changed_given == ["cell 2 ((given)): `import math`"]
+    assert [(row.exercise, row.status) for row in r.rows if row.status == "changed given cell"] == \
+        [("(given)", "changed given cell")]
 
 
 def test_unanswered_exercise_is_reported(graded):
@@ -158,7 +160,8 @@ def test_report_files_list_every_submission(graded):
     report = graded[1]
     rows = list(csv.DictReader((report / "report.csv").open()))
     assert {row["notebook"] for row in rows} == {f"{n}_07_demo.ipynb" for n in graded[0]} | {"henry_07_demo.ipynb"}
-    assert any(row["status"] == "output not reproduced" and row["notebook"].startswith("carol") for row in rows)
+    assert [(row["exercise"], row["status"]) for row in rows if row["notebook"].startswith("carol")][-1] == \
+        ("Exercise 1", "output not reproduced")
     text = (report / "report.md").read_text()
     assert "| dave_07_demo.ipynb | cell time limit |" in text
 
