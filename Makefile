@@ -7,7 +7,7 @@ NOTEBOOKS := $(sort $(wildcard notebooks/[0-9]*.ipynb))
 EXECUTED := build/executed
 
 .DEFAULT_GOAL := help
-.PHONY: help install lab test sync execute student grade bench clean
+.PHONY: help install lab test data sync execute student grade bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 12
@@ -26,9 +26,14 @@ lab: $(STAMP) ## install if needed, then open JupyterLab on the course
 
 # Two workers, one file each at a time (--dist loadfile keeps a notebook's cells together);
 # the notebooks go first so that the student-version tests replay their cached trainings.
-test: $(STAMP) ## install if needed, then run every test (reduced mode, stand-in data)
-	COURSE_FAST=1 COURSE_DATA=synthetic $(PY) -m pytest -q -n 2 --dist loadfile \
+# Data: the real MNIST / Fashion-MNIST where their files are local (data/, the Keras cache,
+# $$COURSE_DATA_DIR), the stand-ins otherwise; never a download. The summary says which.
+test: $(STAMP) ## install if needed, then run every test (reduced mode; real data where present, else stand-ins)
+	COURSE_FAST=1 COURSE_DATA=auto COURSE_NO_DOWNLOAD=1 $(PY) -m pytest -q -n 2 --dist loadfile \
 		--nbval-lax --nbval-current-env --nbval-cell-timeout=600 $(NOTEBOOKS) tests
+
+data: $(STAMP) ## put MNIST, Fashion-MNIST, IMDB where the loaders find them (FROM=folder imports original files)
+	$(PY) -m course_utils.data fetch $(if $(FROM),--from "$(FROM)")
 
 sync: $(STAMP) ## pair notebooks/*.ipynb with notebooks/*.py (newest wins) and strip outputs
 	$(VENV)/bin/jupytext --sync notebooks/*.py notebooks/*.ipynb

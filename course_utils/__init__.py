@@ -11,11 +11,16 @@ the names a notebook needs are re-exported here, so a notebook reads::
 """
 
 import os as _os
+import warnings as _warnings
 
 # Before anything imports TensorFlow: keep its C++ log lines quiet (TF 2.21
 # prints some at ERROR level during a normal fit, so 3 rather than 2).
 _os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 _os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+
+# `python -m course_utils.data` (or .grading, .bench) imports the package first: expected, not a problem.
+_warnings.filterwarnings("ignore", message=".*found in sys.modules after import of package 'course_utils'",
+                         category=RuntimeWarning)
 
 from .config import DATA, FAST, cache_dir, epochs, mode_name  # noqa: E402
 from .data import (  # noqa: E402

@@ -80,26 +80,41 @@ def measure(cmd: list[str], env: dict[str, str], cwd: Path, timeout: float) -> d
             "tail": text[-2000:]}
 
 
-def used_stand_in(executed: Path) -> bool:
-    """Return True when an executed notebook says it loaded stand-in data."""
+def data_used(executed: Path) -> str:
+    """Return which data an executed notebook loaded, from the loaders' own lines.
+
+    ``"real: MNIST, Fashion-MNIST; stand-in: IMDB"``, ``"stand-in"`` (everything),
+    ``"real"`` (everything), or ``"-"`` when no dataset was loaded.
+    """
+    import re
+
     try:
         text = executed.read_text(encoding="utf-8")
     except OSError:
-        return False
-    return "[stand-in data]" in text or "STAND-IN DATA" in text
+        return "-"
+    titles = "MNIST|Fashion-MNIST|IMDB|The IMDB word index"
+    real = re.findall(rf"\[real data\] ({titles}):", text)
+    fake = re.findall(rf"(?:\[stand-in data\] |STAND-IN DATA: )({titles})[: ]", text)
+    unique = lambda names: sorted(set(names) - {"The IMDB word index"}, key=names.index)  # noqa: E731
+    real, fake = unique(real), [n for n in unique(fake) if n not in real]
+    if not real and not fake:
+        return "-"
+    if not real or not fake:
+        return "real" if real else "stand-in"
+    return f"real: {', '.join(real)}; stand-in: {', '.join(fake)}"
 
 
 def run_notebook(path: Path, mode: str, cache: Path, out: Path, timeout: float) -> dict:
     """Execute one notebook in ``mode`` ("reduced" or "full") and measure it."""
     env = dict(os.environ, COURSE_FAST="1" if mode == "reduced" else "0", COURSE_CACHE_DIR=str(cache),
                MPLBACKEND="Agg")
-    if mode == "reduced":
-        env["COURSE_DATA"] = "synthetic"
+    if mode == "reduced":  # like make test: the real files where they are local, never a download
+        env.update(COURSE_DATA="auto", COURSE_NO_DOWNLOAD="1")
     out.mkdir(parents=True, exist_ok=True)
     cmd = [sys.executable, "-m", "jupyter", "nbconvert", "--to", "notebook", "--execute",
            f"--ExecutePreprocessor.timeout={int(timeout)}", "--output-dir", str(out), str(path)]
     result = measure(cmd, env, repo_root(), timeout + 120)
-    result["data"] = "stand-in" if used_stand_in(out / path.name) else "real"
+    result["data"] = data_used(out / path.name)
     return result
 
 
@@ -209,7 +224,7 @@ def main(argv: list[str] | None = None) -> int:
     if not args.no_test:
         print("bench: make test ...", flush=True)
         result = measure(["make", "test"], dict(os.environ), root, 30 * 60)
-        result["data"] = "stand-in"
+        result["data"] = "real where local"
         entries.append(_entry("make test", "reduced", result))
     all_entries = save(entries, root)
     print(table(all_entries))

