@@ -1,0 +1,42 @@
+"""Repository-wide pytest hooks (the notebooks under notebooks/ and the tests under tests/).
+
+Fixtures and the test environment live in tests/conftest.py.
+"""
+
+import os
+from pathlib import Path
+
+import pytest
+
+# Every dataset load of a notebook kernel is logged here, one file per notebook, so the
+# summary can say which data each notebook ran on (real files in data/, or the stand-ins).
+DATA_LOG_DIR = Path(__file__).resolve().parent / "build" / "test-data-log"
+
+
+def pytest_configure(config):
+    if not hasattr(config, "workerinput"):  # the controller, before any worker starts
+        DATA_LOG_DIR.mkdir(parents=True, exist_ok=True)
+        for old in DATA_LOG_DIR.glob("*.log"):
+            old.unlink()
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item):
+    """Before a notebook's kernel starts (with its first cell), point its data log at that notebook."""
+    path = Path(str(item.fspath))
+    if path.suffix == ".ipynb":
+        os.environ["COURSE_DATA_LOG"] = str(DATA_LOG_DIR / f"{path.stem}.log")
+
+
+def pytest_terminal_summary(terminalreporter):
+    logs = sorted(DATA_LOG_DIR.glob("*.log")) if DATA_LOG_DIR.is_dir() else []
+    if not logs:
+        return
+    terminalreporter.section("data each notebook ran on")
+    for log in logs:
+        seen = {}
+        for line in log.read_text(encoding="utf-8").splitlines():
+            name, source, origin = (line.split("\t") + ["", ""])[:3]
+            seen[name] = source if source == "stand-in" else f"real ({origin})"
+        text = ", ".join(f"{n}: {s}" for n, s in sorted(seen.items())) or "no dataset loaded"
+        terminalreporter.write_line(f"{log.stem}: {text}")
