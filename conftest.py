@@ -26,6 +26,8 @@ def pytest_runtest_setup(item):
     path = Path(str(item.fspath))
     if path.suffix == ".ipynb":
         os.environ["COURSE_DATA_LOG"] = str(DATA_LOG_DIR / f"{path.stem}.log")
+    else:  # unit tests that load data in this worker's own process are not a notebook's loads
+        os.environ.pop("COURSE_DATA_LOG", None)
 
 
 def pytest_terminal_summary(terminalreporter):
