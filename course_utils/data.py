@@ -76,8 +76,12 @@ IDX_FILES = {
         "t10k-labels-idx1-ubyte": "0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34",
     },
 }
-# Keras's own hash of mnist.npz (keras.datasets.mnist checks the same one).
-MNIST_NPZ_SHA256 = "731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1"
+# Keras's own hashes of its files (keras.datasets checks the same ones when it downloads).
+KERAS_HASHES = {
+    "mnist.npz": ("sha256", "731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1"),
+    "imdb.npz": ("sha256", "69664113be75683a8fe16e3ed0ab59fda8886cb3cd7ada244f7d9544e4676b9f"),
+    "imdb_word_index.json": ("md5", "bfafd718b763782e994055a2d397834f"),
+}
 # Seconds a download may sit without an answer before it counts as offline.
 DOWNLOAD_TIMEOUT = float(os.environ.get("COURSE_DOWNLOAD_TIMEOUT", "30"))
 
@@ -213,11 +217,7 @@ def read_idx(path, expected_sha256: str | None = None) -> np.ndarray:
     path = Path(path)
     raw = _read_bytes(path)
     if expected_sha256 is not None:
-        digest = hashlib.sha256(raw).hexdigest()
-        if digest != expected_sha256:
-            raise DataCorruptError(_corrupt_message(
-                path, f"its content has SHA-256 {digest[:16]}..., the published file has "
-                      f"{expected_sha256[:16]}... (truncated, damaged or another dataset's file)"))
+        _verify(path, hashlib.sha256(raw).hexdigest(), expected_sha256)
     if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] != 0x08:
         raise DataCorruptError(_corrupt_message(path, "it does not start like an idx file of uint8 values"))
     ndim = raw[3]
@@ -229,6 +229,15 @@ def read_idx(path, expected_sha256: str | None = None) -> np.ndarray:
     return np.frombuffer(raw, dtype=np.uint8, offset=header).reshape(shape).copy()
 
 
+def _verify(path: Path, digest: str, expected: str, algorithm: str = "SHA-256",
+            published: str = "the published file") -> None:
+    """Raise :class:`DataCorruptError` naming ``path`` when its checksum is not the published one."""
+    if digest != expected:
+        raise DataCorruptError(_corrupt_message(
+            path, f"its content has {algorithm} {digest[:16]}..., {published} has {expected[:16]}... "
+                  "(truncated, damaged or another dataset's file)"))
+
+
 def _read_idx_set(name: str, files: dict[str, Path]):
     sums = IDX_FILES[name]
     arr = {stem: read_idx(path, sums[stem]) for stem, path in files.items()}
@@ -236,19 +245,22 @@ def _read_idx_set(name: str, files: dict[str, Path]):
             (arr["t10k-images-idx3-ubyte"], arr["t10k-labels-idx1-ubyte"]))
 
 
-def _sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
+def _file_digest(path: Path, algorithm: str = "sha256") -> str:
+    digest = hashlib.new(algorithm)
     with open(path, "rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
 
 
+def check_keras_file(path: Path) -> None:
+    """Raise :class:`DataCorruptError` unless ``path`` (mnist.npz, imdb.npz, imdb_word_index.json) has Keras's hash."""
+    algorithm, expected = KERAS_HASHES[path.name]
+    _verify(path, _file_digest(path, algorithm), expected, algorithm.upper(), f"Keras's {path.name}")
+
+
 def _read_mnist_npz(path: Path):
-    digest = _sha256_file(path)
-    if digest != MNIST_NPZ_SHA256:
-        raise DataCorruptError(_corrupt_message(
-            path, f"its SHA-256 is {digest[:16]}..., Keras's mnist.npz has {MNIST_NPZ_SHA256[:16]}..."))
+    check_keras_file(path)
     with np.load(path, allow_pickle=False) as f:
         return (f["x_train"], f["y_train"]), (f["x_test"], f["y_test"])
 
@@ -540,25 +552,18 @@ def import_folder(source, dest: Path | None = None, say=print) -> dict[str, str]
         if not all(hits.values()):
             status[name] = "not found"
             continue
-        # a folder of MNIST files also matches Fashion-MNIST's names: the checksums decide
-        try:
-            for stem, path in hits.items():
-                read_idx(path, sums[stem])
-        except DataCorruptError:
-            if name == "mnist" and all(
-                    hashlib.sha256(_read_bytes(p)).hexdigest() == IDX_FILES["fashion_mnist"][s]
-                    for s, p in hits.items()):
-                status[name] = "not found"
-                continue
-            if name == "fashion_mnist" and all(
-                    hashlib.sha256(_read_bytes(p)).hexdigest() == IDX_FILES["mnist"][s]
-                    for s, p in hits.items()):
-                status[name] = "not found"
-                continue
-            raise
-        status[name] = _copy_set(name, {stem: p for stem, p in hits.items()}, dest / name, say)
+        # MNIST and Fashion-MNIST use the same file names: the checksums say whose files these are
+        digests = {stem: hashlib.sha256(_read_bytes(p)).hexdigest() for stem, p in hits.items()}
+        if digests == IDX_FILES["fashion_mnist" if name == "mnist" else "mnist"]:
+            status[name] = "not found"
+            continue
+        for stem, path in hits.items():
+            _verify(path, digests[stem], sums[stem])
+        status[name] = _copy_set(name, hits, dest / name, say)
     hits = {f: _find_in_tree(source, [f]) for f in IMDB_FILES}
     if hits["imdb.npz"] and hits["imdb_word_index.json"]:
+        for path in hits.values():
+            check_keras_file(path)
         status["imdb"] = _copy_set("imdb", hits, dest / "imdb", say)
     else:
         status["imdb"] = "not found"
@@ -572,7 +577,7 @@ def _copy_set(name: str, files: dict[str, Path], folder: Path, say) -> str:
         target = folder / (path.name if name == "imdb" else key + (".gz" if path.suffix == ".gz" else ""))
         label = f"  [{TITLES[name]} {i}/{len(files)}] {target.name}"
         if target.exists() and target.stat().st_size == path.stat().st_size and \
-                _sha256_file(target) == _sha256_file(path):
+                _file_digest(target) == _file_digest(path):
             say(f"{label}: already there")
             continue
         tmp = target.with_name(f".{target.name}.{os.getpid()}.part")

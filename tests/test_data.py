@@ -318,3 +318,14 @@ def test_real_reviews_never_get_the_stand_in_word_index(monkeypatch):
         data.imdb_word_index()
     monkeypatch.setitem(data.SOURCES, "imdb", "stand-in")
     assert data.imdb_word_index() == data.synthetic.imdb_word_index()
+
+
+def test_fetch_from_a_folder_refuses_an_imdb_file_that_is_not_keras_s(tmp_path):
+    folder = tmp_path / "imdb-copy"
+    folder.mkdir()
+    (folder / "imdb.npz").write_bytes(b"not the reviews")
+    (folder / "imdb_word_index.json").write_text("{}")
+    with pytest.raises(data.DataCorruptError, match=r"imdb.npz is corrupt: its content has SHA256 .*Keras's imdb.npz"):
+        data.import_folder(folder, dest=tmp_path / "dest", say=lambda _: None)
+    assert not (tmp_path / "dest" / "imdb").exists()  # nothing of it copied
+    assert data.main(["fetch", "--from", str(folder)]) == 1
