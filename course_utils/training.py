@@ -33,12 +33,15 @@ Example (notebooks 02-05)::
 
 from __future__ import annotations
 
+import dis
 import functools
 import hashlib
 import json
 import os
 import re
 import shutil
+import sys
+import sysconfig
 import time
 import types
 import uuid
@@ -56,11 +59,6 @@ _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 ENTRY_FILE = "entry.json"
 WEIGHTS_FILE = "weights.weights.h5"
 BEST_FILE = "best.keras"
-
-# Code from these packages is named, not hashed: its version is part of the key.
-_LIBRARIES = ("keras", "tensorflow", "tf_keras", "keras_tuner", "numpy", "scipy", "sklearn",
-              "builtins", "math", "functools", "typing", "collections", "abc")
-
 
 @dataclass
 class CachedHistory:
@@ -128,9 +126,26 @@ def _looks_numeric(seq) -> bool:
     return len(seq) > 0 and isinstance(seq[0], (int, float, np.number))
 
 
+_LIBRARY_DIRS = tuple(sorted({os.path.realpath(sysconfig.get_paths()[k]) + os.sep
+                               for k in ("stdlib", "platstdlib", "purelib", "platlib")}))
+
+
+@functools.lru_cache(maxsize=None)
+def _module_is_library(module: str) -> bool:
+    """True for the standard library and installed packages; False for a notebook, the course, tests."""
+    if not module or module == "__main__":
+        return False
+    if module == "builtins" or module.split(".")[0] in sys.builtin_module_names:
+        return True
+    file = getattr(sys.modules.get(module) or sys.modules.get(module.split(".")[0]), "__file__", None)
+    if file is None:
+        return module.split(".")[0] in sys.stdlib_module_names
+    return os.path.realpath(file).startswith(_LIBRARY_DIRS)
+
+
 def _is_library(obj) -> bool:
-    module = getattr(obj, "__module__", None) or ""
-    return module.split(".")[0] in _LIBRARIES
+    """Library code is named, not hashed: its version does not change between two runs of a cell."""
+    return _module_is_library(getattr(obj, "__module__", None) or "")
 
 
 def _qualname(obj) -> str:
@@ -145,7 +160,8 @@ def _code(code: types.CodeType) -> dict[str, Any]:
 
 
 def _global_names(code: types.CodeType) -> set[str]:
-    names = set(code.co_names)
+    """The global names a function reads (not its attribute names: ``self.model`` is not ``model``)."""
+    names = {ins.argval for ins in dis.get_instructions(code) if ins.opname in ("LOAD_GLOBAL", "LOAD_NAME")}
     for const in code.co_consts:
         if isinstance(const, types.CodeType):
             names |= _global_names(const)

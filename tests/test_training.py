@@ -20,7 +20,8 @@ def cache(tmp_path):
 
 def fit(make_model, data, cache, name="run", epochs=2, units=8, lr=0.01, seed=0, model=None, **kwargs):
     (x, y), val = data
-    model = make_model(units=units, lr=lr, seed=seed) if model is None else model
+    # eager: a few batches run faster than tracing a graph for every new model
+    model = make_model(units=units, lr=lr, seed=seed, run_eagerly=True) if model is None else model
     return training.fit_cached(name, model, x, y, epochs=epochs, batch_size=50, validation_data=val,
                                verbose=0, cache_dir=cache, **kwargs)
 
@@ -60,7 +61,7 @@ def test_second_identical_call_replays_without_training(make_model, tiny_data, c
     def no_training(*args, **kwargs):
         raise AssertionError("fit was called although the run is cached")
 
-    model = make_model()  # the same cell run again: same seed, same starting weights
+    model = make_model(run_eagerly=True)  # the same cell run again: same seed, same starting weights
     monkeypatch.setattr(type(model), "fit", no_training)
     again = fit(make_model, tiny_data, cache, model=model)
     assert again.from_cache and again.history == first.history and again.key == first.key
@@ -138,7 +139,7 @@ def test_an_edited_custom_loss_retrains(keras, tiny_data, cache):
                       "my_loss")
         keras.utils.set_random_seed(0)
         model = keras.Sequential([keras.Input(shape=(4,)), keras.layers.Dense(1, activation="sigmoid")])
-        model.compile(optimizer="adam", loss=loss)
+        model.compile(optimizer="adam", loss=loss, run_eagerly=True)
         runs.append(fit(None, tiny_data, cache, model=model))
     assert [h.from_cache for h in runs] == [False, False]
 
@@ -153,7 +154,7 @@ def test_an_edited_custom_layer_call_retrains(keras, tiny_data, cache):
             """, "Scale")
         keras.utils.set_random_seed(0)
         model = keras.Sequential([keras.Input(shape=(4,)), layer_class(), keras.layers.Dense(1, activation="sigmoid")])
-        model.compile(optimizer="adam", loss="binary_crossentropy")
+        model.compile(optimizer="adam", loss="binary_crossentropy", run_eagerly=True)
         runs.append(fit(None, tiny_data, cache, model=model))
     assert [h.from_cache for h in runs] == [False, False, True]
 
@@ -175,7 +176,7 @@ def test_callback_settings_of_any_type_are_in_the_key(keras, make_model, tiny_da
 
 def test_the_same_model_trained_further_retrains(make_model, tiny_data, cache):
     (x, y), _ = tiny_data
-    model = make_model()
+    model = make_model(run_eagerly=True)
     first = fit(make_model, tiny_data, cache, model=model)
     model.fit(x, y, epochs=3, verbose=0)
     again = fit(make_model, tiny_data, cache, model=model)
