@@ -57,7 +57,7 @@ from . import config
 FORMAT = "course_utils.fit_cached/2"
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 ENTRY_FILE = "entry.json"
-WEIGHTS_FILE = "weights.weights.h5"
+MODEL_FILE = "model.keras"
 BEST_FILE = "best.keras"
 
 @dataclass
@@ -639,9 +639,9 @@ def _replay(entry, entry_dir: Path, model, callbacks) -> CachedHistory | None:
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            model.load_weights(entry_dir / WEIGHTS_FILE)
+            model.load_weights(entry_dir / MODEL_FILE)
     except Exception as exc:  # noqa: BLE001 - weights that do not fit this model
-        warnings.warn(f"fit_cached: the weights in {entry_dir / WEIGHTS_FILE} do not load into this "
+        warnings.warn(f"fit_cached: the weights in {entry_dir / MODEL_FILE} do not load into this "
                       f"model ({_short(exc)}); training again.", stacklevel=3)
         return None
     not_restored = []
@@ -676,9 +676,9 @@ def _train(name, model, x, y, key, description, save_best, folder: Path, user_ca
         history = {k: [float(v) for v in vals] for k, vals in hist.history.items()}
         epochs = [int(e) for e in hist.epoch]
         params = json.loads(json.dumps(hist.params, default=str))
-        model.save_weights(staging / WEIGHTS_FILE)  # the model's weights and the optimizer's state
+        model.save(staging / MODEL_FILE)  # the weights and the optimizer's state, in the .keras format
         records, files = _record_callbacks(user_callbacks, epochs, history, since, staging)
-        for stored in (WEIGHTS_FILE, BEST_FILE):
+        for stored in (MODEL_FILE, BEST_FILE):
             if (staging / stored).is_file():
                 files[stored] = _sha256_file(staging / stored)
         entry = {"format": FORMAT, "key": key, "name": name, "history": history, "epoch": epochs,

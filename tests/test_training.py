@@ -48,8 +48,8 @@ def test_first_call_trains_and_writes_one_folder(make_model, tiny_data, cache):
     entry = json.loads((cache / "run" / "entry.json").read_text())
     assert entry["format"] == training.FORMAT and entry["key"] == h.key
     assert entry["history"] == h.history
-    assert set(entry["files"]) == {"weights.weights.h5"}
-    assert entry["files"]["weights.weights.h5"] == training._sha256_file(cache / "run" / "weights.weights.h5")
+    assert set(entry["files"]) == {"model.keras"}
+    assert entry["files"]["model.keras"] == training._sha256_file(cache / "run" / "model.keras")
     assert sorted(p.name for p in cache.iterdir()) == [".run.lock", "run"], "temporary files left behind"
 
 
@@ -249,7 +249,7 @@ def test_replay_says_once_which_callback_state_is_not_restored(keras, make_model
 def test_a_foreign_weights_file_of_the_same_shapes_is_refused(make_model, tiny_data, cache):
     first = fit(make_model, tiny_data, cache, name="a")
     fit(make_model, tiny_data, cache, name="b", seed=7)
-    (cache / "b" / "weights.weights.h5").replace(cache / "a" / "weights.weights.h5")
+    (cache / "b" / "model.keras").replace(cache / "a" / "model.keras")
     with pytest.warns(UserWarning, match="does not belong to this cache entry"):
         again = fit(make_model, tiny_data, cache, name="a")
     assert not again.from_cache
