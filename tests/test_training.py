@@ -365,7 +365,7 @@ def test_two_processes_on_one_entry_train_once(tmp_path):
 
 
 # --------------------------------------------------------------------------
-# keras-tuner folders, and the data fingerprint
+# keras-tuner folders
 # --------------------------------------------------------------------------
 
 
@@ -386,16 +386,3 @@ def test_tuner_folder_is_named_by_search_space_data_and_settings(tiny_data):
         training.tuner_folder("a/b", build, (x, y))
     with pytest.raises(TypeError, match="build function"):
         training.tuner_folder("ok", "not a function", (x, y))
-
-
-def test_fingerprint_tells_arrays_apart_and_handles_sparse():
-    from scipy import sparse
-
-    a = np.arange(6, dtype="float32").reshape(2, 3)
-    assert training.fingerprint(a) == training.fingerprint(a.copy())
-    assert training.fingerprint(a) != training.fingerprint(a.astype("float64"))
-    assert training.fingerprint(a)["shape"] == [2, 3]
-    s = training.fingerprint(sparse.csr_matrix(a))
-    assert s["sparse"] == [2, 3] and s["dtype"] == "float32"
-    with pytest.raises(TypeError, match="cannot fingerprint"):
-        training.fingerprint(object())
