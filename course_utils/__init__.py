@@ -32,7 +32,7 @@ from .plotting import (  # noqa: E402
     plot_history_interactive, plot_images, plot_sweep,
 )
 from .setup import environment_info, seed_everything, setup  # noqa: E402
-from .training import CachedHistory, fit_cached  # noqa: E402
+from .training import CachedHistory, fit_cached, tuner_folder  # noqa: E402
 
 __version__ = "0.1.0"
 
@@ -43,5 +43,5 @@ __all__ = [
     "stratified_subset",
     "compare_histories", "plot_confusion_matrix", "plot_decision_boundary", "plot_history", "plot_history_interactive",
     "plot_images", "plot_sweep",
-    "environment_info", "seed_everything", "setup", "CachedHistory", "fit_cached",
+    "environment_info", "seed_everything", "setup", "CachedHistory", "fit_cached", "tuner_folder",
 ]

@@ -362,8 +362,9 @@ cu.compare_histories({"baseline": h_imdb_base, "bigger": h_imdb_big, "dropout + 
 # and so on. We search the number of hidden layers (1 or 2), their units, dropout, L2 and the
 # learning rate, scored by validation accuracy.
 #
-# The trials are kept in the course cache folder (separate for full and reduced mode).
-# With `overwrite=False`, a rerun reloads the finished trials instead of searching again.
+# The trials are kept in the course cache folder (separate for full and reduced mode), in a
+# folder named by the search space, the data and the settings (`cu.tuner_folder`). With
+# `overwrite=False`, a rerun reloads the finished trials; a changed search gets a new folder.
 
 # %%
 def build_imdb_tuned(hp):
@@ -375,14 +376,15 @@ def build_imdb_tuned(hp):
                       learning_rate=hp.Float("learning_rate", 1e-4, 1e-2, sampling="log"))
 
 
-def make_tuner(build, project, max_epochs):
+def make_tuner(build, project, max_epochs, data, batch_size):
     """A Hyperband tuner whose trials live in the course cache; says whether it reloads old ones."""
-    folder = cu.cache_dir("tuner")
-    found = (folder / project / "oracle.json").exists()
+    settings = dict(objective="val_accuracy", max_epochs=max_epochs, factor=3, seed=42)
+    folder = cu.tuner_folder(project, build, data, batch_size=batch_size, **settings)
+    found = (folder / "oracle.json").exists()
     print(f"{project}: " + ("reloading the trials of an earlier run from" if found
-                             else "no earlier trials, searching; trials go to") + f" {folder / project}")
-    return kt.Hyperband(build, objective="val_accuracy", max_epochs=max_epochs, factor=3, seed=42,
-                          directory=str(folder), project_name=project, overwrite=False)
+                             else "no earlier trials, searching; trials go to") + f" {folder}")
+    return kt.Hyperband(build, **settings, directory=str(folder.parent), project_name=folder.name,
+                        overwrite=False)
 
 
 # %% [markdown]
@@ -390,7 +392,8 @@ def make_tuner(build, project, max_epochs):
 # epochs); a few seconds when the trials are reloaded.
 
 # %%
-tuner_imdb = make_tuner(build_imdb_tuned, "imdb_hyperband", max_epochs=cu.epochs(5, reduced=2))
+tuner_imdb = make_tuner(build_imdb_tuned, "imdb_hyperband", cu.epochs(5, reduced=2),
+                        (X_train_imdb, y_train_imdb, X_val_imdb, y_val_imdb), BATCH)
 tuner_imdb.search(X_train_imdb, y_train_imdb, validation_data=(X_val_imdb, y_val_imdb),
                   batch_size=BATCH, verbose=0)
 best_hp_imdb = tuner_imdb.get_best_hyperparameters(1)[0]
@@ -508,7 +511,8 @@ def build_fashion_tuned(hp):
                          learning_rate=hp.Float("learning_rate", 1e-4, 1e-2, sampling="log"))
 
 
-tuner_fm = make_tuner(build_fashion_tuned, "fashion_hyperband", max_epochs=cu.epochs(5, reduced=2))
+tuner_fm = make_tuner(build_fashion_tuned, "fashion_hyperband", cu.epochs(5, reduced=2),
+                      (X_train_fm, y_train_fm, X_val_fm, y_val_fm), 256)
 tuner_fm.search(X_train_fm, y_train_fm, validation_data=(X_val_fm, y_val_fm), batch_size=256, verbose=0)
 best_hp_fm = tuner_fm.get_best_hyperparameters(1)[0]
 print("trials:", len(tuner_fm.oracle.trials), "| best:", best_hp_fm.values)

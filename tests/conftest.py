@@ -38,14 +38,19 @@ def tiny_data():
 
 @pytest.fixture
 def make_model(keras):
-    """Build a fresh tiny compiled binary classifier; ``units`` and ``lr`` can change."""
+    """Build a fresh tiny compiled binary classifier; ``units``, ``lr``, ``seed`` and ``run_eagerly`` can change.
 
-    def build(units=8, lr=0.01):
+    The seed is set before the model is built, so two calls with the same
+    arguments give the same starting weights (what a re-run cell does).
+    """
+
+    def build(units=8, lr=0.01, seed=0, run_eagerly=False):
+        keras.utils.set_random_seed(seed)
         model = keras.Sequential([keras.Input(shape=(4,)),
                                   keras.layers.Dense(units, activation="relu"),
                                   keras.layers.Dense(1, activation="sigmoid")])
         model.compile(optimizer=keras.optimizers.Adam(learning_rate=lr), loss="binary_crossentropy",
-                      metrics=["accuracy"])
+                      metrics=["accuracy"], run_eagerly=run_eagerly)
         return model
 
     return build

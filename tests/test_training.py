@@ -1,7 +1,11 @@
-"""fit_cached: trains once, replays without training, retrains when anything changes."""
+"""fit_cached: trains once, replays faithfully, retrains when anything that changes the result changes."""
 
 import json
+import subprocess
+import sys
+import textwrap
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -14,49 +18,65 @@ def cache(tmp_path):
     return tmp_path / "fits"
 
 
-def fit(make_model, data, cache, name="run", epochs=2, units=8, lr=0.01, **kwargs):
+def fit(make_model, data, cache, name="run", epochs=2, units=8, lr=0.01, seed=0, model=None, **kwargs):
     (x, y), val = data
-    model = make_model(units=units, lr=lr)
+    # eager: a few batches run faster than tracing a graph for every new model
+    model = make_model(units=units, lr=lr, seed=seed, run_eagerly=True) if model is None else model
     return training.fit_cached(name, model, x, y, epochs=epochs, batch_size=50, validation_data=val,
                                verbose=0, cache_dir=cache, **kwargs)
 
 
-def test_first_call_trains_and_writes_json_and_weights(make_model, tiny_data, cache):
+def define(source, name, **names):
+    """Run ``source`` as a notebook cell would and return the object it defines (to edit a cell twice)."""
+    import keras
+
+    namespace = {"__name__": "__main__", "keras": keras, "np": np, **names}
+    exec(textwrap.dedent(source), namespace)  # noqa: S102 - test code written in this file
+    return namespace[name]
+
+
+# --------------------------------------------------------------------------
+# training, replay, the entry on disk
+# --------------------------------------------------------------------------
+
+
+def test_first_call_trains_and_writes_one_folder(make_model, tiny_data, cache):
     h = fit(make_model, tiny_data, cache)
     assert not h.from_cache
     assert h.epoch == [0, 1]
     assert set(h.history) == {"loss", "accuracy", "val_loss", "val_accuracy"}
-    assert len(h.history["val_loss"]) == 2
-    entry = json.loads((cache / "run.json").read_text())
+    entry = json.loads((cache / "run" / "entry.json").read_text())
     assert entry["format"] == training.FORMAT and entry["key"] == h.key
     assert entry["history"] == h.history
-    assert (cache / "run.keras").stat().st_size > 0
-    assert not [p for p in cache.iterdir() if ".tmp" in p.name], "temporary files left behind"
+    assert set(entry["files"]) == {"model.keras"}
+    assert entry["files"]["model.keras"] == training._sha256_file(cache / "run" / "model.keras")
+    assert sorted(p.name for p in cache.iterdir()) == [".run.lock", "run"], "temporary files left behind"
 
 
-def test_second_identical_call_replays_without_training(make_model, tiny_data, cache, monkeypatch):
+def test_second_identical_call_replays_without_training(make_model, tiny_data, cache, monkeypatch, capsys):
     first = fit(make_model, tiny_data, cache)
     trained = first.model.get_weights()
+    trained_step = int(first.model.optimizer.iterations)
 
     def no_training(*args, **kwargs):
         raise AssertionError("fit was called although the run is cached")
 
-    model = make_model()
-    monkeypatch.setattr(model, "fit", no_training)
-    (x, y), val = tiny_data
-    again = training.fit_cached("run", model, x, y, epochs=2, batch_size=50, validation_data=val,
-                                verbose=0, cache_dir=cache)
-    assert again.from_cache
-    assert again.history == first.history
-    assert again.key == first.key
+    model = make_model(run_eagerly=True)  # the same cell run again: same seed, same starting weights
+    monkeypatch.setattr(type(model), "fit", no_training)
+    again = fit(make_model, tiny_data, cache, model=model)
+    assert again.from_cache and again.history == first.history and again.key == first.key
     for a, b in zip(model.get_weights(), trained):
         np.testing.assert_array_equal(a, b)
+    assert int(model.optimizer.iterations) == trained_step == 8  # 200 samples / 50, 2 epochs
+    assert again.not_restored == []
+    assert "replayed 'run'" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize("change", [
     {"units": 16},            # the model
     {"lr": 0.001},            # the optimizer
     {"epochs": 3},            # the fit arguments
+    {"seed": 1},              # the seed: other starting weights
     {"data": True},           # the data
 ])
 def test_any_change_retrains(make_model, tiny_data, cache, change, capsys):
@@ -72,50 +92,209 @@ def test_any_change_retrains(make_model, tiny_data, cache, change, capsys):
     assert "changed since it was cached" in capsys.readouterr().out
 
 
-def test_callbacks_and_class_weight_are_part_of_the_key(keras, make_model, tiny_data, cache):
-    stop = keras.callbacks.EarlyStopping(patience=1)
-    a = fit(make_model, tiny_data, cache, callbacks=[stop])
-    b = fit(make_model, tiny_data, cache, callbacks=[stop])          # same callback, reused
-    c = fit(make_model, tiny_data, cache, callbacks=[keras.callbacks.EarlyStopping(patience=5)])
-    d = fit(make_model, tiny_data, cache, class_weight={0: 1.0, 1: 3.0})
-    assert (a.from_cache, b.from_cache, c.from_cache, d.from_cache) == (False, True, False, False)
-
-
 def test_same_experiment_built_twice_has_the_same_key(make_model, tiny_data):
     (x, y), _ = tiny_data
-    k1, _ = training.experiment_key("k", make_model(), x, y, {"epochs": 2})
-    k2, _ = training.experiment_key("k", make_model(), x, y, {"epochs": 2})
+    k1, d1 = training.experiment_key("k", make_model(), x, y, {"epochs": 2})
+    k2, _ = training.experiment_key("k", make_model(), x, y, {"epochs": 2})   # other automatic names
     k3, _ = training.experiment_key("k", make_model(units=9), x, y, {"epochs": 2})
     assert k1 == k2 != k3
+    assert "dense_1" not in json.dumps(d1)
 
 
-@pytest.mark.parametrize("content", ['{"format": "course_utils.fit_cached/1", "key": "ab', "", "[1, 2]",
-                                     '{"format": "something else", "history": {}}'])
-def test_truncated_or_foreign_file_warns_and_retrains(make_model, tiny_data, cache, content):
-    first = fit(make_model, tiny_data, cache)
-    (cache / "run.json").write_text(content)
-    with pytest.warns(UserWarning, match="unreadable"):
-        h = fit(make_model, tiny_data, cache)
-    assert not h.from_cache
-    assert json.loads((cache / "run.json").read_text())["key"] == first.key
+# --------------------------------------------------------------------------
+# the stale cases: each of these must retrain
+# --------------------------------------------------------------------------
 
 
-def test_missing_weights_file_warns_and_retrains(make_model, tiny_data, cache):
-    fit(make_model, tiny_data, cache)
-    (cache / "run.keras").unlink()
-    with pytest.warns(UserWarning, match="weights file"):
-        h = fit(make_model, tiny_data, cache)
-    assert not h.from_cache and (cache / "run.keras").exists()
+def test_two_scheduler_lambdas_are_told_apart(keras, make_model, tiny_data, cache):
+    slow = keras.callbacks.LearningRateScheduler(lambda epoch, lr: lr * 0.5)
+    fast = keras.callbacks.LearningRateScheduler(lambda epoch, lr: lr * 0.1)
+    a = fit(make_model, tiny_data, cache, callbacks=[slow])
+    b = fit(make_model, tiny_data, cache, callbacks=[fast])
+    c = fit(make_model, tiny_data, cache, callbacks=[keras.callbacks.LearningRateScheduler(lambda epoch, lr: lr * 0.1)])
+    assert (a.from_cache, b.from_cache, c.from_cache) == (False, False, True)
 
 
-def test_save_best_keeps_a_keras_checkpoint(make_model, tiny_data, cache):
-    h = fit(make_model, tiny_data, cache, save_best=True)
-    assert h.best_model_path == cache / "run.best.keras"
-    assert h.best_model_path.exists()
+def test_an_edited_schedule_body_retrains(keras, make_model, tiny_data, cache):
+    before = define("def schedule(epoch, lr):\n    return lr * 0.9\n", "schedule")
+    after = define("def schedule(epoch, lr):\n    return lr * 0.5\n", "schedule")
+    a = fit(make_model, tiny_data, cache, callbacks=[keras.callbacks.LearningRateScheduler(before)])
+    b = fit(make_model, tiny_data, cache, callbacks=[keras.callbacks.LearningRateScheduler(after)])
+    assert (a.from_cache, b.from_cache) == (False, False)
+
+
+def test_a_number_the_schedule_reads_is_part_of_the_key(keras, make_model, tiny_data, cache):
+    source = "def schedule(epoch, lr):\n    return BASE_LR * 0.9 ** epoch\n"
+    runs = [fit(make_model, tiny_data, cache,
+                callbacks=[keras.callbacks.LearningRateScheduler(define(source, "schedule", BASE_LR=base))])
+            for base in (0.01, 0.05, 0.05)]
+    assert [h.from_cache for h in runs] == [False, False, True]
+
+
+def test_an_edited_custom_loss_retrains(keras, tiny_data, cache):
+    runs = []
+    for factor in ("1.0", "2.0"):
+        loss = define(f"def my_loss(y_true, y_pred):\n"
+                      f"    return {factor} * keras.ops.mean(keras.losses.binary_crossentropy(y_true, y_pred))\n",
+                      "my_loss")
+        keras.utils.set_random_seed(0)
+        model = keras.Sequential([keras.Input(shape=(4,)), keras.layers.Dense(1, activation="sigmoid")])
+        model.compile(optimizer="adam", loss=loss, run_eagerly=True)
+        runs.append(fit(None, tiny_data, cache, model=model))
+    assert [h.from_cache for h in runs] == [False, False]
+
+
+def test_an_edited_custom_layer_call_retrains(keras, tiny_data, cache):
+    runs = []
+    for body in ("inputs * 2.0", "inputs * 3.0", "inputs * 3.0"):
+        layer_class = define(f"""
+            class Scale(keras.layers.Layer):
+                def call(self, inputs):
+                    return {body}
+            """, "Scale")
+        keras.utils.set_random_seed(0)
+        model = keras.Sequential([keras.Input(shape=(4,)), layer_class(), keras.layers.Dense(1, activation="sigmoid")])
+        model.compile(optimizer="adam", loss="binary_crossentropy", run_eagerly=True)
+        runs.append(fit(None, tiny_data, cache, model=model))
+    assert [h.from_cache for h in runs] == [False, False, True]
+
+
+def test_callback_settings_of_any_type_are_in_the_key(keras, make_model, tiny_data, cache):
+    Recorder = define("""
+        class Recorder(keras.callbacks.Callback):
+            def __init__(self, watch):
+                super().__init__()
+                self.watch = watch
+        """, "Recorder")
+    runs = [fit(make_model, tiny_data, cache, callbacks=[Recorder([1, 2])]),
+            fit(make_model, tiny_data, cache, callbacks=[Recorder([1, 3])]),
+            fit(make_model, tiny_data, cache, callbacks=[keras.callbacks.EarlyStopping(min_delta=np.float32(0.1))]),
+            fit(make_model, tiny_data, cache, callbacks=[keras.callbacks.EarlyStopping(min_delta=np.float32(0.2))]),
+            fit(make_model, tiny_data, cache, callbacks=[keras.callbacks.EarlyStopping(min_delta=np.float32(0.2))])]
+    assert [h.from_cache for h in runs] == [False, False, False, False, True]
+
+
+def test_the_same_model_trained_further_retrains(make_model, tiny_data, cache):
+    (x, y), _ = tiny_data
+    model = make_model(run_eagerly=True)
+    first = fit(make_model, tiny_data, cache, model=model)
+    model.fit(x, y, epochs=3, verbose=0)
+    again = fit(make_model, tiny_data, cache, model=model)
+    assert not first.from_cache and not again.from_cache and again.key != first.key
+
+
+def test_switching_save_best_on_retrains_and_keeps_a_checkpoint(keras, make_model, tiny_data, cache):
+    plain = fit(make_model, tiny_data, cache)
+    assert plain.best_model_path is None
+    best = fit(make_model, tiny_data, cache, save_best=True)
+    assert not best.from_cache
+    assert best.best_model_path == cache / "run" / "best.keras" and best.best_model_path.is_file()
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         replay = fit(make_model, tiny_data, cache, save_best=True)
-    assert replay.from_cache and replay.best_model_path == h.best_model_path
+    assert replay.from_cache and replay.best_model_path == best.best_model_path
+    assert keras.models.load_model(replay.best_model_path).count_params() == 49
+
+
+# --------------------------------------------------------------------------
+# a replay restores what the next cells read
+# --------------------------------------------------------------------------
+
+
+def test_replay_restores_early_stopping_state(keras, make_model, tiny_data, cache, capsys):
+    def stopper():  # mode "max" on a falling loss: no improvement after epoch 0, stops at epoch 1
+        return keras.callbacks.EarlyStopping(monitor="loss", mode="max", patience=1)
+
+    trained_stop = stopper()
+    first = fit(make_model, tiny_data, cache, epochs=5, callbacks=[trained_stop])
+    assert (first.epoch, trained_stop.stopped_epoch, trained_stop.best_epoch) == ([0, 1], 1, 0)
+    replayed_stop = stopper()
+    again = fit(make_model, tiny_data, cache, epochs=5, callbacks=[replayed_stop])
+    assert again.from_cache
+    assert (replayed_stop.stopped_epoch, replayed_stop.best_epoch) == (1, 0)
+    assert replayed_stop.best == pytest.approx(first.history["loss"][0])
+    assert replayed_stop.model is again.model
+    assert "Not restored" not in capsys.readouterr().out
+
+
+def test_replay_writes_a_model_checkpoint_file_again(keras, make_model, tiny_data, cache, tmp_path):
+    target = tmp_path / "mine" / "checkpoint.keras"
+    first = fit(make_model, tiny_data, cache, callbacks=[keras.callbacks.ModelCheckpoint(target)])
+    written = target.read_bytes()
+    target.unlink()
+    again = fit(make_model, tiny_data, cache, callbacks=[keras.callbacks.ModelCheckpoint(target)])
+    assert not first.from_cache and again.from_cache
+    assert target.read_bytes() == written
+
+
+def test_replay_says_once_which_callback_state_is_not_restored(keras, make_model, tiny_data, cache, capsys):
+    Counter = define("""
+        class Counter(keras.callbacks.Callback):
+            def on_epoch_end(self, epoch, logs=None):
+                self.count = epoch + 1
+        """, "Counter")
+    fit(make_model, tiny_data, cache, callbacks=[Counter()])
+    capsys.readouterr()
+    again = fit(make_model, tiny_data, cache, callbacks=[Counter()])
+    out = capsys.readouterr().out
+    assert again.from_cache and again.not_restored == ["the state of Counter (it did not run)"]
+    assert out.count("Not restored: the state of Counter (it did not run).") == 1
+
+
+# --------------------------------------------------------------------------
+# damaged, foreign, incomplete or old entries; names that must not collide
+# --------------------------------------------------------------------------
+
+
+def test_a_foreign_weights_file_of_the_same_shapes_is_refused(make_model, tiny_data, cache):
+    first = fit(make_model, tiny_data, cache, name="a")
+    fit(make_model, tiny_data, cache, name="b", seed=7)
+    (cache / "b" / "model.keras").replace(cache / "a" / "model.keras")
+    with pytest.warns(UserWarning, match="does not belong to this cache entry"):
+        again = fit(make_model, tiny_data, cache, name="a")
+    assert not again.from_cache
+    for w, v in zip(again.model.get_weights(), first.model.get_weights()):
+        np.testing.assert_allclose(w, v, rtol=1e-5)  # retrained from the same start: the same result
+
+
+@pytest.mark.parametrize("damage", ["truncated", "no history", "older format", "not a dict"])
+def test_an_incomplete_or_old_entry_is_retrained_not_a_crash(make_model, tiny_data, cache, damage):
+    first = fit(make_model, tiny_data, cache)
+    path = cache / "run" / "entry.json"
+    entry = json.loads(path.read_text())
+    if damage == "truncated":
+        path.write_text(path.read_text()[:40])
+    elif damage == "no history":
+        del entry["history"]
+        path.write_text(json.dumps(entry))
+    elif damage == "older format":
+        entry["format"] = "course_utils.fit_cached/1"
+        path.write_text(json.dumps(entry))
+    else:
+        path.write_text("[1, 2]")
+    with pytest.warns(UserWarning, match="unreadable or of an older format"):
+        h = fit(make_model, tiny_data, cache)
+    assert not h.from_cache
+    assert json.loads(path.read_text())["key"] == first.key
+
+
+def test_a_file_of_the_first_format_is_replaced(make_model, tiny_data, cache, capsys):
+    cache.mkdir(parents=True)
+    (cache / "run.json").write_text('{"format": "course_utils.fit_cached/1", "history": {}}')
+    (cache / "run.keras").write_bytes(b"old")
+    h = fit(make_model, tiny_data, cache)
+    assert not h.from_cache and "older format (run.json)" in capsys.readouterr().out
+    assert not (cache / "run.json").exists() and not (cache / "run.keras").exists()
+
+
+def test_names_f_and_f_best_do_not_collide(make_model, tiny_data, cache):
+    f = fit(make_model, tiny_data, cache, name="f", save_best=True)
+    checkpoint = f.best_model_path.read_bytes()
+    f_best = fit(make_model, tiny_data, cache, name="f.best", units=4, save_best=True)
+    assert not f_best.from_cache and f_best.best_model_path != f.best_model_path
+    assert f.best_model_path.read_bytes() == checkpoint
+    assert fit(make_model, tiny_data, cache, name="f", save_best=True).from_cache
+    assert fit(make_model, tiny_data, cache, name="f.best", units=4, save_best=True).from_cache
 
 
 def test_bad_name_and_uncompiled_model_are_refused(keras, tiny_data, cache):
@@ -123,18 +302,87 @@ def test_bad_name_and_uncompiled_model_are_refused(keras, tiny_data, cache):
     model = keras.Sequential([keras.Input(shape=(4,)), keras.layers.Dense(1)])
     with pytest.raises(ValueError, match="compiled model"):
         training.fit_cached("ok", model, x, y, epochs=1, cache_dir=cache)
+    for name in ("../escape", "f~1", ".hidden"):
+        with pytest.raises(ValueError, match="letters, digits"):
+            training.fit_cached(name, model, x, y, epochs=1, cache_dir=cache)
+
+
+# --------------------------------------------------------------------------
+# two processes, one entry
+# --------------------------------------------------------------------------
+
+WORKER = """
+import os, sys, time
+from pathlib import Path
+import numpy as np
+import course_utils as cu
+import keras
+
+cache, started, role = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3]
+
+
+class Slow(keras.callbacks.Callback):
+    def on_train_begin(self, logs=None):
+        started.touch()
+
+    def on_epoch_end(self, epoch, logs=None):
+        time.sleep(1.5)
+
+
+if role == "second":  # start while the first one is training
+    deadline = time.time() + 90
+    while not started.exists() and time.time() < deadline:
+        time.sleep(0.1)
+rng = np.random.default_rng(0)
+x = rng.normal(size=(64, 4)).astype("float32")
+y = (x[:, 0] > 0).astype("float32")
+keras.utils.set_random_seed(0)
+model = keras.Sequential([keras.Input(shape=(4,)), keras.layers.Dense(1, activation="sigmoid")])
+model.compile(optimizer="adam", loss="binary_crossentropy", metrics=["accuracy"])
+h = cu.fit_cached("shared", model, x, y, epochs=2, verbose=0, callbacks=[Slow()], cache_dir=cache)
+print("RESULT", h.from_cache, h.key, model.evaluate(x, y, verbose=0)[1])
+"""
+
+
+def test_two_processes_on_one_entry_train_once(tmp_path):
+    script = tmp_path / "worker.py"
+    script.write_text(WORKER)
+    cache, started = tmp_path / "fits", tmp_path / "started"
+    root = str(Path(training.__file__).resolve().parent.parent)
+    env = {**__import__("os").environ, "PYTHONPATH": root}
+    procs = [subprocess.Popen([sys.executable, str(script), str(cache), str(started), role],
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+             for role in ("first", "second")]
+    outs = [p.communicate(timeout=150)[0] for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], outs
+    results = [next(line.split() for line in out.splitlines() if line.startswith("RESULT")) for out in outs]
+    assert [r[1] for r in results] == ["False", "True"], outs
+    assert results[0][2:] == results[1][2:]            # the same key, the same accuracy
+    assert "another process is training 'shared'" in outs[1]
+    entry = json.loads((cache / "shared" / "entry.json").read_text())
+    assert entry["key"] == results[0][2]
+    assert sorted(p.name for p in cache.iterdir()) == [".shared.lock", "shared"]
+
+
+# --------------------------------------------------------------------------
+# keras-tuner folders
+# --------------------------------------------------------------------------
+
+
+def test_tuner_folder_is_named_by_search_space_data_and_settings(tiny_data):
+    (x, y), (xv, yv) = tiny_data
+    source = "def build(hp):\n    return hp.Int('units', {low}, 64)\n"
+    build = define(source.format(low=8), "build")
+    folder = training.tuner_folder("search", build, (x, y, xv, yv), max_epochs=5)
+    assert folder.parent.name == "tuner" and folder.name.startswith("search-") and len(folder.name) == 19
+    assert training.tuner_folder("search", define(source.format(low=8), "build"), (x, y, xv, yv),
+                                 max_epochs=5) == folder
+    others = [training.tuner_folder("search", define(source.format(low=16), "build"), (x, y, xv, yv), max_epochs=5),
+              training.tuner_folder("search", build, (x[:100], y[:100], xv, yv), max_epochs=5),
+              training.tuner_folder("search", build, (x, y, xv, yv), max_epochs=6),
+              training.tuner_folder("other", build, (x, y, xv, yv), max_epochs=5)]
+    assert len({folder, *others}) == 5
     with pytest.raises(ValueError, match="letters, digits"):
-        training.fit_cached("../escape", model, x, y, epochs=1, cache_dir=cache)
-
-
-def test_fingerprint_tells_arrays_apart_and_handles_sparse():
-    from scipy import sparse
-
-    a = np.arange(6, dtype="float32").reshape(2, 3)
-    assert training.fingerprint(a) == training.fingerprint(a.copy())
-    assert training.fingerprint(a) != training.fingerprint(a.astype("float64"))
-    assert training.fingerprint(a)["shape"] == [2, 3]
-    s = training.fingerprint(sparse.csr_matrix(a))
-    assert s["sparse"] == [2, 3] and s["dtype"] == "float32"
-    with pytest.raises(TypeError, match="cannot fingerprint"):
-        training.fingerprint(object())
+        training.tuner_folder("a/b", build, (x, y))
+    with pytest.raises(TypeError, match="build function"):
+        training.tuner_folder("ok", "not a function", (x, y))
