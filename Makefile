@@ -32,9 +32,9 @@ test: $(STAMP) ## install if needed, then run every test (reduced mode, stand-in
 	COURSE_FAST=1 COURSE_DATA=synthetic $(PY) -m pytest -q -n 2 --dist loadfile \
 		--nbval-lax --nbval-current-env --nbval-cell-timeout=600 $(NOTEBOOKS) tests
 
-# Colab's library versions (constraints-colab.txt) in a second venv: Colab's runtime first, then the
-# course package as the Colab set-up cell installs it (with its declared dependencies), then the
-# test runner; nothing is pinned beyond Colab's versions. Python 3.13 as on Colab where there is one.
+# Colab's library versions (constraints-colab.txt) in a second venv: Colab's runtime and the test
+# runner first, then the course package as the Colab set-up cell installs it (with its declared
+# dependencies); nothing is pinned beyond Colab's versions. Python 3.13 as on Colab where there is one.
 COLAB_VENV ?= .venv-colab
 COLAB_PY := $(COLAB_VENV)/bin/python
 COLAB_STAMP := $(COLAB_VENV)/.installed
@@ -46,12 +46,12 @@ $(COLAB_STAMP): constraints-colab.txt pyproject.toml
 	@echo "Colab runs Python 3.13; $(COLAB_VENV) uses $(COLAB_PYTHON): $$($(COLAB_PYTHON) --version)"
 	test -x $(COLAB_PY) || $(COLAB_PYTHON) -m venv $(COLAB_VENV)
 	$(COLAB_PY) -m pip install -q --upgrade pip
-	$(COLAB_PY) -m pip install -q -c constraints-colab.txt $(COLAB_RUNTIME)
-	$(COLAB_PY) -m pip install -q -c constraints-colab.txt .
-	$(COLAB_PY) -m pip install -q -c constraints-colab.txt pytest nbval
+	$(COLAB_PY) -m pip install -q -c constraints-colab.txt $(COLAB_RUNTIME) pytest nbval
 	touch $@
 
+# The course package is installed again on every run, so that the notebooks use this clone's version.
 test-colab: $(COLAB_STAMP) ## the notebooks in a venv of Colab's versions (constraints-colab.txt), reduced mode
+	$(COLAB_PY) -m pip install -q -c constraints-colab.txt .
 	$(COLAB_PY) -m pip check
 	cd $(COLAB_VENV) && COURSE_FAST=1 COURSE_DATA=synthetic COURSE_CACHE_DIR=$$(mktemp -d) \
 		COURSE_COLAB_CONSTRAINTS=$(CURDIR)/constraints-colab.txt $(abspath $(COLAB_PY)) -m pytest -q \

@@ -4,6 +4,7 @@ Runs only there (`make test-colab` sets COURSE_COLAB_CONSTRAINTS to constraints-
 elsewhere it is skipped, since the exact pins of requirements.txt are not Colab's.
 """
 
+import importlib
 import importlib.metadata
 import os
 import re
@@ -51,8 +52,8 @@ def test_course_utils_is_the_installed_package_not_the_clone():
 
 def test_setup_reports_colabs_versions_and_finds_nothing_stale(capsys):
     import course_utils as cu
-    from course_utils import setup as cu_setup
 
+    cu_setup = importlib.import_module("course_utils.setup")  # the name cu.setup is the function
     cu.setup()
     out = capsys.readouterr().out
     colab = _colab_versions()
