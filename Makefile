@@ -1,19 +1,21 @@
 # The verbs of the course. `make help` lists them.
 SHELL := /bin/bash
 VENV ?= .venv
+PYTHON ?= python3
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 NOTEBOOKS := $(sort $(wildcard notebooks/[0-9]*.ipynb))
 EXECUTED := build/executed
 
 .DEFAULT_GOAL := help
-.PHONY: help install lab test data sync execute student grade bench clean
+.PHONY: help install lab test test-colab data sync execute student grade bench clean
 
 help: ## list the targets
-	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 12
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 12
 
 $(STAMP): requirements.txt pyproject.toml
-	test -x $(PY) || python3 -m venv $(VENV)
+	@command -v $(PYTHON) >/dev/null || { echo "make needs Python 3.11 to 3.13 as '$(PYTHON)' (none found): install one, or run make PYTHON=python3.12"; exit 1; }
+	test -x $(PY) || { $(PYTHON) course_utils/envcheck.py && $(PYTHON) -m venv $(VENV); }
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -r requirements.txt
 	$(PY) -m pip install -q --no-deps --no-build-isolation -e .
@@ -22,7 +24,7 @@ $(STAMP): requirements.txt pyproject.toml
 install: $(STAMP) ## create .venv (if needed) and install the exact pins and course_utils
 
 lab: $(STAMP) ## install if needed, then open JupyterLab on the course
-	$(VENV)/bin/jupyter lab notebooks
+	$(VENV)/bin/jupyter lab $$( [ "$$(id -u)" = 0 ] && echo --allow-root ) notebooks
 
 # Two workers, one file each at a time (--dist loadfile keeps a notebook's cells together);
 # the notebooks go first so that the student-version tests replay their cached trainings.
@@ -35,14 +37,40 @@ test: $(STAMP) ## install if needed, then run every test (reduced mode; real dat
 data: $(STAMP) ## put MNIST, Fashion-MNIST, IMDB where the loaders find them (FROM=folder imports original files)
 	$(PY) -m course_utils.data fetch $(if $(FROM),--from "$(FROM)")
 
+# Colab's library versions (constraints-colab.txt) in a second venv: Colab's runtime and the test
+# runner first, then the course package as the Colab set-up cell installs it (with its declared
+# dependencies); nothing is pinned beyond Colab's versions. Python 3.13 as on Colab where there is one.
+COLAB_VENV ?= .venv-colab
+COLAB_PY := $(COLAB_VENV)/bin/python
+COLAB_STAMP := $(COLAB_VENV)/.installed
+COLAB_RUNTIME := tensorflow keras numpy scipy scikit-learn pandas matplotlib plotly pillow ipykernel ipython
+COLAB_PYTHON ?= $(shell for p in python3.13 $$(pyenv root 2>/dev/null)/versions/3.13*/bin/python3.13; do \
+	"$$p" -c 'import venv' >/dev/null 2>&1 && { echo "$$p"; exit; }; done; echo python3)
+
+$(COLAB_STAMP): constraints-colab.txt pyproject.toml
+	@echo "Colab runs Python 3.13; $(COLAB_VENV) uses $(COLAB_PYTHON): $$($(COLAB_PYTHON) --version)"
+	test -x $(COLAB_PY) || $(COLAB_PYTHON) -m venv $(COLAB_VENV)
+	$(COLAB_PY) -m pip install -q --upgrade pip
+	$(COLAB_PY) -m pip install -q -c constraints-colab.txt $(COLAB_RUNTIME) pytest nbval
+	touch $@
+
+# The course package is installed again on every run, so that the notebooks use this clone's version.
+test-colab: $(COLAB_STAMP) ## the notebooks in a venv of Colab's versions (constraints-colab.txt), reduced mode
+	$(COLAB_PY) -m pip install -q -c constraints-colab.txt .
+	$(COLAB_PY) -m pip check
+	cd $(COLAB_VENV) && COURSE_FAST=1 COURSE_DATA=synthetic COURSE_CACHE_DIR=$$(mktemp -d) \
+		COURSE_COLAB_CONSTRAINTS=$(CURDIR)/constraints-colab.txt $(abspath $(COLAB_PY)) -m pytest -q \
+		-p no:cacheprovider --nbval-lax --nbval-current-env --nbval-cell-timeout=600 \
+		$(CURDIR)/tests/test_colab_env.py $(abspath $(NOTEBOOKS))
+
 sync: $(STAMP) ## pair notebooks/*.ipynb with notebooks/*.py (newest wins) and strip outputs
 	$(VENV)/bin/jupytext --sync notebooks/*.py notebooks/*.ipynb
 	$(PY) -m course_utils.notebooks strip notebooks/*.ipynb
 
-execute: $(STAMP) ## run every notebook headless in full mode into build/executed (ipynb + HTML)
+execute: $(STAMP) ## run every notebook headless in full mode into build/executed (ipynb + HTML, plots offline)
 	mkdir -p $(EXECUTED)
 	for nb in $(NOTEBOOKS); do \
-		COURSE_FAST=0 $(VENV)/bin/jupyter nbconvert --to notebook --execute \
+		COURSE_FAST=0 PLOTLY_RENDERER=plotly_mimetype+notebook $(VENV)/bin/jupyter nbconvert --to notebook --execute \
 			--ExecutePreprocessor.timeout=3600 --output-dir $(EXECUTED) $$nb || exit 1; \
 		$(VENV)/bin/jupyter nbconvert --to html $(EXECUTED)/$$(basename $$nb) --output-dir $(EXECUTED) || exit 1; \
 	done

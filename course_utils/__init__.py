@@ -11,7 +11,13 @@ the names a notebook needs are re-exported here, so a notebook reads::
 """
 
 import os as _os
+import sys as _sys
 import warnings as _warnings
+
+# What was there before this package, for cu.setup(): TensorFlow's C++ log level is fixed
+# when TensorFlow is imported, so after either of these its lines can reach the notebook.
+_TF_IMPORTED_FIRST = "tensorflow" in _sys.modules
+_TF_LOG_LEVEL_PRESET = _os.environ.get("TF_CPP_MIN_LOG_LEVEL")
 
 # Before anything imports TensorFlow: keep its C++ log lines quiet (TF 2.21
 # prints some at ERROR level during a normal fit, so 3 rather than 2).

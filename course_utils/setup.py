@@ -14,15 +14,35 @@ Example (first code cell of every notebook)::
 
 from __future__ import annotations
 
+import importlib.metadata
 import os
 import platform
 import sys
 from contextlib import contextmanager
 from dataclasses import dataclass
+from types import ModuleType
+from typing import Mapping
 
 from . import config
 
 SEED = 42
+
+# The distributions the notebooks import, and the module each one provides.
+CHECKED_DISTRIBUTIONS = {
+    "dl-course": "course_utils", "tensorflow": "tensorflow", "keras": "keras",
+    "keras-tuner": "keras_tuner", "numpy": "numpy", "scipy": "scipy", "scikit-learn": "sklearn",
+    "pandas": "pandas", "matplotlib": "matplotlib", "plotly": "plotly", "pillow": "PIL",
+}
+
+COLAB_GPU_HOWTO = (
+    "No GPU in this runtime: the trainings run on the CPU, several times slower. To turn one on: "
+    "Runtime > Change runtime type > Hardware accelerator: T4 GPU > Save, then run the notebook "
+    "again from the top (changing the runtime type starts a new runtime)."
+)
+
+
+class RestartNeeded(RuntimeError):
+    """A library was upgraded on disk while the running kernel still has the old one loaded."""
 
 
 @dataclass
@@ -80,6 +100,91 @@ def seed_everything(seed: int = SEED) -> None:
     tf.config.experimental.enable_op_determinism()
 
 
+def stale_modules(modules: Mapping[str, ModuleType] | None = None) -> list[str]:
+    """Return one line per loaded module whose version is not the one installed on disk.
+
+    After the Colab set-up cell's ``pip install``, a module that was imported
+    before the install (Colab preloads some, and a second run of the cell finds
+    the course's own) stays in memory at its old version. Empty when every
+    loaded module matches::
+
+        >>> stale_modules()
+        []
+    """
+    modules = sys.modules if modules is None else modules
+    stale = []
+    for dist, name in CHECKED_DISTRIBUTIONS.items():
+        module = modules.get(name)
+        loaded = getattr(module, "__version__", None)
+        if module is None or not isinstance(loaded, str):
+            continue
+        try:
+            installed = importlib.metadata.version(dist)
+        except importlib.metadata.PackageNotFoundError:  # imported from a folder, not installed
+            continue
+        if _same_version(loaded, installed):
+            continue
+        stale.append(f"{dist}: {installed} is installed, but {loaded} is the one loaded")
+    return stale
+
+
+def _same_version(a: str, b: str) -> bool:
+    try:
+        from packaging.version import Version
+
+        return Version(a) == Version(b)
+    except Exception:  # packaging missing, or a version it cannot parse
+        return a == b
+
+
+def check_restart_needed(modules: Mapping[str, ModuleType] | None = None) -> None:
+    """Raise :class:`RestartNeeded`, naming the libraries, when :func:`stale_modules` finds any."""
+    stale = stale_modules(modules)
+    if stale:
+        raise RestartNeeded(
+            "The set-up cell installed new versions, but this runtime still has the old ones loaded:\n  "
+            + "\n  ".join(stale)
+            + "\nA runtime restart is needed: Runtime > Restart session (Colab) or Kernel > Restart "
+            "(JupyterLab), then run this cell again; the second run installs nothing new."
+        )
+
+
+def gpu_advice(devices: list[str], on_colab: bool) -> str | None:
+    """Return how to turn on a GPU when Colab gave none (None with a GPU, or outside Colab)."""
+    if "GPU" in devices or not on_colab:
+        return None
+    return COLAB_GPU_HOWTO
+
+
+def tf_log_note(imported_first: bool, preset_level: str | None) -> str | None:
+    """Return the one-time explanation of TensorFlow's C++ log lines, when they cannot be hidden.
+
+    They are hidden (level 3) unless ``TF_CPP_MIN_LOG_LEVEL`` was set lower
+    before the notebook started, or TensorFlow was imported before
+    ``course_utils``: TensorFlow reads the level once, at its import.
+    """
+    what = ("TensorFlow's C++ log lines (such as 'E0000 ... failed call to cuInit' or "
+            "'NodeDef mentions attribute ...') may appear below some cells, often in red. They are "
+            "harmless: ")
+    level = (preset_level or "").strip()
+    if level and level != "3":
+        return (f"Note: TF_CPP_MIN_LOG_LEVEL={level} was set before the notebook started, so {what}"
+                "to hide them, unset TF_CPP_MIN_LOG_LEVEL (or set it to 3) and restart the kernel.")
+    if imported_first and not level:
+        return (f"Note: TensorFlow was imported before course_utils, so {what}to hide them, restart "
+                "the kernel and run the first cell (import course_utils) before importing TensorFlow.")
+    return None
+
+
+def _on_colab() -> bool:
+    return "google.colab" in sys.modules
+
+
+def _plotly_renderer() -> str:
+    """The renderer outside Colab: plotly's own PLOTLY_RENDERER when set (make execute sets it)."""
+    return os.environ.get("PLOTLY_RENDERER") or "plotly_mimetype+notebook_connected"
+
+
 _INFO: SetupInfo | None = None
 
 
@@ -98,6 +203,9 @@ def setup(seed: int = SEED, verbose: bool = True) -> None:
     the printed lines); :func:`environment_info` returns the details.
     """
     global _INFO
+    import course_utils
+
+    check_restart_needed()
     tf = quiet_import_tensorflow()
     import keras
     import matplotlib as mpl
@@ -107,12 +215,13 @@ def setup(seed: int = SEED, verbose: bool = True) -> None:
     try:
         import plotly.io as pio
 
-        if "google.colab" not in sys.modules:  # Colab picks its own renderer
-            pio.renderers.default = "plotly_mimetype+notebook_connected"
+        if not _on_colab():  # Colab picks its own renderer
+            pio.renderers.default = _plotly_renderer()
     except ImportError:
         pass
 
-    devices = [d.device_type for d in tf.config.list_physical_devices()]
+    with _stderr_silenced():  # the first device query logs cuInit's failure on a machine without a GPU
+        devices = [d.device_type for d in tf.config.list_physical_devices()]
     info = SetupInfo(python=platform.python_version(), tensorflow=tf.__version__, keras=keras.__version__,
                      devices=devices, mode=config.mode_name(), data=config.DATA, seed=seed)
     if verbose:
@@ -121,4 +230,8 @@ def setup(seed: int = SEED, verbose: bool = True) -> None:
         print(f"Device: {'GPU' if gpu else 'CPU only'} | seed {seed}")
         print(f"Mode: {info.mode}" + (" (COURSE_FAST=1: fewer epochs, smaller data)" if config.FAST else "")
               + f" | data: {info.data}")
+        for note in (gpu_advice(devices, _on_colab()),
+                     tf_log_note(course_utils._TF_IMPORTED_FIRST, course_utils._TF_LOG_LEVEL_PRESET)):
+            if note:
+                print(note)
     _INFO = info
