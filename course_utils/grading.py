@@ -434,7 +434,7 @@ def _run_one(job_file: str) -> None:
     a path the sandbox cannot see.
     """
     import nbformat
-    from jupyter_client import KernelManager
+    from jupyter_client import AsyncKernelManager
     from jupyter_client.kernelspec import KernelSpecManager
     from nbclient import NotebookClient
     from nbclient.exceptions import CellTimeoutError, DeadKernelError
@@ -447,7 +447,7 @@ def _run_one(job_file: str) -> None:
     (spec_dir / "course-graded").mkdir(parents=True, exist_ok=True)
     (spec_dir / "course-graded" / "kernel.json").write_text(json.dumps(
         {"argv": job["argv"], "display_name": "graded submission", "language": "python"}))
-    km = KernelManager(kernel_name="course-graded", kernel_spec_manager=KernelSpecManager(kernel_dirs=[str(spec_dir)]),
+    km = AsyncKernelManager(kernel_name="course-graded", kernel_spec_manager=KernelSpecManager(kernel_dirs=[str(spec_dir)]),
                        transport="ipc", ip=str(scratch / ".kernel"), connection_file=str(scratch / ".kernel.json"))
     status = {"stopped": None, "cell": None, "ran": 0, "peak_mb": 0.0, "left_behind": 0}
     cell_timeout, total_timeout = job["cell_timeout"], job["total_timeout"]
@@ -485,7 +485,9 @@ def _run_one(job_file: str) -> None:
     status["peak_mb"] = round(watch.peak_mb, 1)
     try:
         if km.has_kernel:
-            km.shutdown_kernel(now=True)   # kills bwrap, and with it everything in the sandbox
+            from jupyter_core.utils import run_sync
+
+            run_sync(km.shutdown_kernel)(now=True)   # kills bwrap, and with it everything in the sandbox
     except Exception:  # noqa: BLE001 - a kernel already gone
         pass
     import psutil
