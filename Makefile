@@ -78,8 +78,8 @@ execute: $(STAMP) ## run every notebook headless in full mode into build/execute
 student: $(STAMP) ## write notebooks/student/*: each notebook with exercises, solutions removed
 	$(PY) -m course_utils.student $(NOTEBOOKS)
 
-grade: $(STAMP) ## re-execute SUBMISSIONS=folder and write build/grading/report.{md,csv}
-	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade SUBMISSIONS=path/to/folder [GRADE_ARGS=--reduced]"; exit 2; }
+grade: $(STAMP) ## grade SUBMISSIONS=folder in sandboxes; build/grading/report.{md,csv} and gradebook.csv
+	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade SUBMISSIONS=path/to/folder [GRADE_ARGS=\"--reduced --jobs 2\"]"; exit 2; }
 	$(PY) -m course_utils.grading "$(SUBMISSIONS)" --out build/grading $(GRADE_ARGS)
 
 bench: $(STAMP) ## time every notebook (reduced and full) and `make test`; BENCH_ARGS="--notebook 03 --mode full"

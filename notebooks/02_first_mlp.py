@@ -296,7 +296,7 @@ print("true:     ", y_test[:10], np.array(class_names)[y_test[:3]])
 cu.plot_images(X_new, y_test[:10], predictions=y_pred, class_names=class_names)
 
 # %% [markdown]
-# ## 8. Exercise: an MLP for MNIST
+# ## 8. Exercise: an MLP for MNIST (4 points)
 #
 # Build an MLP for the MNIST handwritten digits:
 #
