@@ -134,6 +134,7 @@ def _exported_html(tmp_path, renderer: str | None, monkeypatch) -> str:
     return html
 
 
+@pytest.mark.slow
 def test_make_executes_html_draws_plots_without_the_network(tmp_path, monkeypatch):
     offline = _exported_html(tmp_path, "plotly_mimetype+notebook", monkeypatch)   # make execute's setting
     assert "https://cdn.plot.ly/plotly-" not in offline                          # nothing loaded from the web

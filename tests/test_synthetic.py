@@ -29,6 +29,7 @@ def test_image_stand_ins_are_learnable(make):
     assert 0.6 < accuracy < 0.99, accuracy                 # far above chance (0.1), not trivial
 
 
+@pytest.mark.slow
 def test_stand_ins_are_deterministic_and_cached_on_disk(monkeypatch, tmp_path):
     (x_cached, _), _ = synthetic.fashion_mnist()
     monkeypatch.setenv("COURSE_CACHE_DIR", str(tmp_path))          # an empty cache: built afresh
