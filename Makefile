@@ -30,14 +30,14 @@ lab: $(STAMP) ## install if needed, then open JupyterLab on the course
 # the notebooks go first so that the student-version tests replay their cached trainings.
 # Data: the real MNIST / Fashion-MNIST where their files are local (data/, the Keras cache,
 # $$COURSE_DATA_DIR), the stand-ins otherwise; never a download. The summary says which.
-# The tests marked slow (grading a class in the sandbox, make execute, ...) are left to test-slow,
+# The tests marked slow (grading notebook 02, make execute's HTML, ...) are left to test-slow,
 # so that make test stays within its 4 minutes; CI runs both.
 TEST_ENV := COURSE_FAST=1 COURSE_DATA=auto COURSE_NO_DOWNLOAD=1
 test: $(STAMP) ## install if needed, then run the tests and every notebook (reduced mode; real data where present, else stand-ins)
 	$(TEST_ENV) $(PY) -m pytest -q -n 2 --dist loadfile -m "not slow" \
 		--nbval-lax --nbval-current-env --nbval-cell-timeout=600 $(NOTEBOOKS) tests
 
-test-slow: $(STAMP) ## the slow tests make test leaves out (about 2 min)
+test-slow: $(STAMP) ## the slow tests make test leaves out (about 1 min)
 	$(TEST_ENV) $(PY) -m pytest -q -n 2 --dist loadfile -m slow tests
 
 data: $(STAMP) ## put MNIST, Fashion-MNIST, IMDB where the loaders find them (FROM=folder imports original files)

@@ -196,7 +196,6 @@ def _rows(result):
             ("manual grading", "changed given cell", "output not reproduced")}
 
 
-@pytest.mark.slow  # grades the class of submissions built by the `graded` fixture (~60 s)
 def test_correct_submission_gets_full_autograded_points(graded):
     r = graded["results"]["alice"]
     assert r.status == "ran" and r.first_error == "" and r.unanswered == [] and r.checks_failed == []
@@ -210,7 +209,6 @@ def test_correct_submission_gets_full_autograded_points(graded):
     assert manual[0].detail.startswith("1 of 1 answer cell(s) written")
 
 
-@pytest.mark.slow  # grades the class of submissions built by the `graded` fixture (~60 s)
 def test_partly_correct_submission_gets_the_points_of_what_passes(graded):
     r = graded["results"]["bob"]
     assert r.status == "error" and r.first_error.startswith("cell 8 (Exercise 2): ValueError: math domain error")
@@ -220,7 +218,6 @@ def test_partly_correct_submission_gets_the_points_of_what_passes(graded):
     assert r.points == {"Exercise 1": (1.0, 1.0), "Exercise 2": (0.0, 1.0)} and r.checks_failed == ["Exercise 2"]
 
 
-@pytest.mark.slow  # grades the class of submissions built by the `graded` fixture (~60 s)
 def test_unanswered_exercises_earn_nothing(graded):
     frank = graded["results"]["frank"]
     assert frank.unanswered == ["Exercise 2"] and frank.points["Exercise 2"] == (0.0, 1.0)
@@ -231,14 +228,12 @@ def test_unanswered_exercises_earn_nothing(graded):
     assert paula.status == "error"           # its checks raise NameError: `ran` is not `checks passed`
 
 
-@pytest.mark.slow  # grades the class of submissions built by the `graded` fixture (~60 s)
 def test_doctored_output_is_caught(graded):
     r = graded["results"]["carol"]
     assert r.status == "ran"
     assert len(r.doctored) == 1 and r.doctored[0].startswith("cell 4 (Exercise 1): saved output `product = 43`")
 
 
-@pytest.mark.slow  # grades the class of submissions built by the `graded` fixture (~60 s)
 def test_endless_loop_hits_the_cell_time_limit(graded):
     r = graded["results"]["dave"]
     assert r.status == "cell time limit" and r.first_error == "cell 8 (Exercise 2): cell time limit"
@@ -246,27 +241,23 @@ def test_endless_loop_hits_the_cell_time_limit(graded):
     assert r.seconds < 40
 
 
-@pytest.mark.slow  # grades the class of submissions built by the `graded` fixture (~60 s)
 def test_edited_given_cell_is_reported(graded):
     r = graded["results"]["erin"]
     assert r.changed_given == ["cell 2 ((given)): `import math`"]
     assert r.points["Exercise 1"] == (0.0, 1.0)        # base = 7 makes the product 49
 
 
-@pytest.mark.slow  # grades the class of submissions built by the `graded` fixture (~60 s)
 def test_file_that_is_not_a_notebook_is_reported(graded):
     r = graded["results"]["henry"]
     assert r.status == "not a notebook" and "not a readable notebook" in r.rows[0].detail
 
 
-@pytest.mark.slow  # grades the class of submissions built by the `graded` fixture (~60 s)
 def test_dead_kernel_is_reported(graded):
     r = graded["results"]["ivan"]
     assert r.status == "kernel died" and r.first_error == "cell 8 (Exercise 2): kernel died"
 
 
 @needs_sandbox
-@pytest.mark.slow  # grades the class of submissions built by the `graded` fixture (~60 s)
 def test_attack_pth_file_in_the_environment_is_refused(graded):
     r = graded["results"]["zz1_pth"]
     assert r.first_error.startswith("cell 3 ((given)): OSError: [Errno 30] Read-only file system")
@@ -274,7 +265,6 @@ def test_attack_pth_file_in_the_environment_is_refused(graded):
 
 
 @needs_sandbox
-@pytest.mark.slow  # grades the class of submissions built by the `graded` fixture (~60 s)
 def test_attack_reading_the_solutions_finds_nothing(graded):
     r = graded["results"]["zz2_solutions"]
     assert r.first_error.startswith("cell 3 ((given)): FileNotFoundError: [Errno 2] No such file or directory")
@@ -282,7 +272,6 @@ def test_attack_reading_the_solutions_finds_nothing(graded):
 
 
 @needs_sandbox
-@pytest.mark.slow  # grades the class of submissions built by the `graded` fixture (~60 s)
 def test_attack_on_a_local_network_service_is_refused(graded):
     r = graded["results"]["zz3_network"]
     assert r.first_error.startswith("cell 3 ((given)): ConnectionRefusedError")
@@ -290,7 +279,6 @@ def test_attack_on_a_local_network_service_is_refused(graded):
 
 
 @needs_sandbox
-@pytest.mark.slow  # grades the class of submissions built by the `graded` fixture (~60 s)
 def test_attack_leaving_a_process_behind_leaves_none(graded):
     r = graded["results"]["zz4_leftover"]
     assert r.status == "ran"
@@ -298,7 +286,6 @@ def test_attack_leaving_a_process_behind_leaves_none(graded):
     assert alive == []
 
 
-@pytest.mark.slow  # grades the class of submissions built by the `graded` fixture (~60 s)
 def test_attack_allocating_8_gb_is_stopped_at_the_memory_limit(graded):
     r = graded["results"]["zz5_memory"]
     assert r.status.startswith("memory limit exceeded (peak ") and r.status.endswith("limit 600 MB)")
@@ -307,14 +294,12 @@ def test_attack_allocating_8_gb_is_stopped_at_the_memory_limit(graded):
     assert r.first_error.startswith("cell 3 ((given)): memory limit exceeded")
 
 
-@pytest.mark.slow  # grades the class of submissions built by the `graded` fixture (~60 s)
 def test_attack_forging_its_verdict_is_graded_as_what_it_did(graded):
     r = graded["results"]["zz6_verdict"]
     assert r.status == "kernel died" and r.first_error == "cell 3 ((given)): kernel died"
     assert r.points == {"Exercise 1": (0.0, 1.0), "Exercise 2": (0.0, 1.0)}
 
 
-@pytest.mark.slow  # grades the class of submissions built by the `graded` fixture (~60 s)
 def test_attack_on_the_course_files_changes_nothing(graded):
     assert graded["solution"].read_bytes() == graded["solution_before"]
     r = graded["results"]["zz7_vandal"]
@@ -324,7 +309,6 @@ def test_attack_on_the_course_files_changes_nothing(graded):
     assert "changed during grading" not in report
 
 
-@pytest.mark.slow  # grades the class of submissions built by the `graded` fixture (~60 s)
 def test_report_gradebook_and_scratch_folders(graded):
     report = graded["report"]
     rows = list(csv.DictReader((report / "report.csv").open()))
@@ -341,7 +325,6 @@ def test_report_gradebook_and_scratch_folders(graded):
     assert not list(Path(grading.tempfile.gettempdir()).glob("grading-*/*")), "a scratch folder was left behind"
 
 
-@pytest.mark.slow  # grades the class of submissions built by the `graded` fixture (~60 s)
 def test_report_is_the_same_whatever_the_number_of_jobs(graded, tmp_path):
     subs = tmp_path / "subs"
     subs.mkdir()
@@ -360,7 +343,6 @@ def test_report_is_the_same_whatever_the_number_of_jobs(graded, tmp_path):
         "student,07_demo: Exercise 1 (/1),07_demo: Exercise 2 (/1),autograded total,manual points to grade"
 
 
-@pytest.mark.slow  # grades the class of submissions built by the `graded` fixture (~60 s)
 def test_names_that_sanitise_alike_get_their_own_scratch_folders(graded, tmp_path):
     subs = tmp_path / "subs"
     subs.mkdir()
@@ -377,7 +359,6 @@ def test_names_that_sanitise_alike_get_their_own_scratch_folders(graded, tmp_pat
         [("ann a_07_demo.ipynb", "ran", ""), ("ann+a_07_demo.ipynb", "ran", "")]
 
 
-@pytest.mark.slow  # grades the class of submissions built by the `graded` fixture (~60 s)
 def test_hidden_checks_award_or_withhold_points(graded, tmp_path):
     hidden = tmp_path / "hidden" / "07_demo"
     hidden.mkdir(parents=True)
@@ -396,7 +377,6 @@ def test_hidden_checks_award_or_withhold_points(graded, tmp_path):
         grading.hidden_tests(tmp_path / "hidden", graded["reference"])
 
 
-@pytest.mark.slow  # grades the class of submissions built by the `graded` fixture (~60 s)
 def test_self_check_runs_the_given_checks(graded, capsys):
     r = grading.self_check(graded["subs"] / "bob_07_demo.ipynb", reference_dir=graded["reference"].parent,
                            cell_timeout=10, total_timeout=60)
@@ -408,7 +388,6 @@ def test_self_check_runs_the_given_checks(graded, capsys):
         grading.self_check(graded["subs"] / "nobody.ipynb")
 
 
-@pytest.mark.slow  # uses the `graded` fixture
 def test_without_a_sandbox_grading_refuses_unless_told(monkeypatch, tmp_path, graded):
     monkeypatch.setattr(sandbox, "bwrap_problem", lambda: "bubblewrap (`bwrap`) is not installed.")
     with pytest.raises(RuntimeError, match=r"Cannot grade in a sandbox: bubblewrap .* or pass --no-sandbox"):
