@@ -344,7 +344,6 @@ print("RESULT", h.from_cache, h.key, model.evaluate(x, y, verbose=0)[1])
 """
 
 
-@pytest.mark.slow
 def test_two_processes_on_one_entry_train_once(tmp_path):
     script = tmp_path / "worker.py"
     script.write_text(WORKER)
