@@ -100,11 +100,13 @@ def bwrap_argv(scratch: Path, package_dir: Path, env: dict[str, str], readonly: 
             argv += ["--symlink", os.readlink(path), path]
         elif os.path.isdir(path):
             argv += ["--ro-bind", path, path]
+    # The private /tmp first: mounted later, it would hide a virtual environment, a clone or
+    # datasets that live under /tmp (a clone in /tmp/... is common on CI machines).
+    argv += ["--proc", "/proc", "--dev", "/dev", "--bind", str(scratch / ".tmp"), "/tmp"]
     for path in _python_dirs() + [package_dir.resolve()] + [Path(p).resolve() for p in readonly]:
         if path.exists() and not any(str(path).startswith(d + "/") or str(path) == d for d in SYSTEM_DIRS):
             argv += ["--ro-bind", str(path), str(path)]
-    argv += ["--proc", "/proc", "--dev", "/dev", "--bind", str(scratch / ".tmp"), "/tmp",
-             "--bind", str(scratch), str(scratch),
+    argv += ["--bind", str(scratch), str(scratch),
              "--unshare-all", "--die-with-parent", "--new-session",
              "--chdir", str(scratch), "--clearenv"]
     for key, value in env.items():

@@ -464,6 +464,28 @@ def test_changes_outside_are_reported_never_reverted(tmp_path):
     assert (tmp_path / "kept" / (folder / "a.txt").relative_to("/")).read_text() == "old"
 
 
+@needs_sandbox
+def test_folders_under_tmp_stay_visible_in_the_sandbox(tmp_path):
+    """A clone, its venv or the datasets under /tmp (common on CI machines) are not hidden by the private /tmp."""
+    import subprocess
+
+    base = Path("/tmp") / f"sandbox-visible-{tmp_path.name}"
+    data, scratch = base / "data", base / "scratch"
+    (scratch / ".tmp").mkdir(parents=True)
+    data.mkdir()
+    (data / "x.txt").write_text("seen from inside\n")
+    try:
+        argv = sandbox.bwrap_argv(scratch, Path(grading.__file__).parent, {"PATH": "/usr/bin:/bin"}, readonly=[data])
+        proc = subprocess.run(argv + ["--", "sh", "-c", f"cat {data / 'x.txt'}; touch {data / 'y'} 2>/dev/null || echo read-only; ls /tmp"],
+                              capture_output=True, text=True, timeout=60)
+        assert proc.stdout.splitlines()[:2] == ["seen from inside", "read-only"], proc.stderr
+        assert not (data / "y").exists()
+    finally:
+        import shutil
+
+        shutil.rmtree(base)
+
+
 @pytest.mark.slow
 def test_real_notebook_02_correct_submission_gets_its_points(tmp_path):
     """One reduced-mode run of the student version of notebook 02 with the exercise filled in (~25 s)."""
