@@ -15,11 +15,14 @@
 # - what a tensor is, from a single number (0D) to a batch of videos (5D), and how to read `ndim`, `shape` and `dtype`;
 # - which tensor shapes real data takes: tables, sequences, images, videos;
 # - that a colour photo and a handwritten digit are just 3D and 2D arrays of numbers;
-# - how to build, train and evaluate a first neural network with Keras, and why a hidden layer matters.
+# - how to slice, reshape, broadcast and multiply tensors: all that a `Dense` layer does;
+# - how to build, train and evaluate a first neural network with Keras, and why a hidden layer matters;
+# - that noise sets a ceiling on any model's accuracy (the Bayes accuracy), and how to compute it when the data's recipe is known.
 #
 # **What you need**: Python and NumPy basics. No earlier notebook.
 #
-# **How long it takes**: about a minute on a laptop CPU (the networks are tiny); the same on a Colab GPU.
+# **How long it takes**: at most 3.5 minutes on 2 CPU cores (measured while other jobs shared
+# them, so an upper bound; the networks are tiny); not measured on a Colab GPU.
 
 # %%
 # Setup, the same in every notebook: on Colab, install the course helpers first.
@@ -195,7 +198,79 @@ fig.update_yaxes(visible=False)
 fig.show()
 
 # %% [markdown]
-# ## 5. A first network: two groups of points
+# ## 5. Operations on tensors
+#
+# A network does little more than slice, reshape, add and multiply tensors. Four operations
+# carry most of the work; each cell prints the shapes, so you can follow them.
+#
+# **Slicing** picks part of a tensor along each axis, as for NumPy arrays: `start:stop` on an
+# axis, `:` for all of it.
+
+# %%
+batch = x_train[:128]                # the first 128 digits
+corner = x_train[:, 14:, 14:]        # the bottom-right quarter of every digit
+describe("batch", batch)
+describe("corner", corner)
+assert batch.shape == (128, 28, 28) and corner.shape == (len(x_train), 14, 14)
+
+# %% [markdown]
+# **Reshaping** changes the shape and keeps the entries in order. A `Dense` layer takes a
+# vector per sample, so an image of 28 x 28 becomes 784 numbers (this is what
+# `keras.layers.Flatten` does); `-1` means "whatever size makes the count work".
+
+# %%
+flat = batch.reshape(len(batch), -1)
+describe("flat", flat)
+assert flat.shape == (128, 784)
+assert np.array_equal(flat.reshape(batch.shape), batch), "reshaping back gives the same digits"
+
+# %% [markdown]
+# **Broadcasting**: when two shapes differ, NumPy repeats the smaller tensor along the
+# missing leading axes (or along axes of size 1). Dividing by a scalar divides every entry;
+# subtracting the mean image, shape (784,), from every row of `flat`, shape (128, 784),
+# needs no loop.
+
+# %%
+scaled = flat.astype("float32") / 255          # () broadcast over (128, 784)
+mean_image = scaled.mean(axis=0)               # (784,): the average of the 128 digits
+centred = scaled - mean_image                  # (128, 784) - (784,) -> (128, 784)
+for name, t in [("scaled", scaled), ("mean_image", mean_image), ("centred", centred)]:
+    describe(name, t)
+assert np.allclose(centred.mean(axis=0), 0, atol=1e-5)
+
+# %% [markdown]
+# **The dot product and the matrix product.** The dot product of two vectors multiplies them
+# entry by entry and adds up. The matrix product `a @ b` takes the dot product of every row of
+# `a` with every column of `b`, so the inner sizes must match: (128, 784) @ (784, 10) gives
+# (128, 10).
+
+# %%
+rng = np.random.default_rng(0)
+W = rng.normal(size=(784, 10)).astype("float32")
+b = np.zeros(10, dtype="float32")
+z = scaled @ W + b                             # (128, 784) @ (784, 10) + (10,) -> (128, 10)
+describe("z", z)
+assert np.isclose(z[0, 3], np.dot(scaled[0], W[:, 3]), rtol=1e-4), "one entry = one dot product"
+try:
+    W @ scaled                                 # (784, 10) @ (128, 784): the inner sizes differ
+except ValueError as error:
+    print("W @ scaled fails:", error)
+
+# %% [markdown]
+# That is exactly what a Keras `Dense` layer computes: `activation(x @ kernel + bias)`. We
+# check it against the layer's own weights:
+
+# %%
+dense = keras.layers.Dense(10, activation="relu")
+out_keras = keras.ops.convert_to_numpy(dense(scaled))
+kernel, bias = dense.get_weights()
+out_numpy = np.maximum(scaled @ kernel + bias, 0)          # relu(x @ W + b)
+describe("kernel", kernel)
+print("largest difference between Keras and NumPy:", np.abs(out_keras - out_numpy).max())
+assert np.allclose(out_keras, out_numpy, atol=1e-5)
+
+# %% [markdown]
+# ## 6. A first network: two groups of points
 #
 # Any neural network has four parts: **layers** combined into a model, **input data and
 # targets**, a **loss function** (the feedback signal used for learning) and an
@@ -282,9 +357,16 @@ cu.plot_history(history_blobs, title="Blobs: 10 hidden units")
 cu.plot_history_interactive(history_blobs, title="Blobs: training history")
 
 # %% [markdown]
-# The training and validation curves stay close together: the model does not merely
-# memorise the training points. The clouds overlap, so no model can classify every point;
-# now the test set, once:
+# The training and validation curves should stay close together: the model does not merely
+# memorise the training points. Their last values:
+
+# %%
+last = {k: v[-1] for k, v in history_blobs.history.items()}
+print(f"last epoch: training accuracy {last['accuracy']:.3f} | validation accuracy {last['val_accuracy']:.3f}")
+
+# %% [markdown]
+# The clouds overlap (see the scatter plot), so some points lie on the other class's side
+# and no boundary gets them all right. Now the test set, once:
 
 # %%
 test_loss, test_accuracy = model.evaluate(Xb_test, yb_test, verbose=0)
@@ -292,7 +374,7 @@ print(f"blobs test loss {test_loss:.3f} | test accuracy {test_accuracy:.3f}")
 assert test_accuracy > 0.8, "the two blobs are well separated: a trained model should get most points right"
 
 # %% [markdown]
-# ## 6. Circles: where a hidden layer matters
+# ## 7. Circles: where a hidden layer matters
 #
 # Now one class surrounds the other. No straight line separates them, so we can put the
 # role of the hidden layer to the test: we train **fresh** models on this data (a model
@@ -311,18 +393,22 @@ px.scatter(circles, x="X1", y="X2", color=circles.Class.astype(str),
 
 # %% [markdown]
 # Three models, trained the same way. We use mini-batches of 32 here: fewer, larger
-# updates per epoch, so each model trains in a few seconds.
+# updates per epoch than with 10, so the six trainings of this section go faster. Each
+# model is scored on the validation set only: the test set waits until we have chosen one.
 
 # %%
-def train_and_score(X, y, hidden_units):
-    """Train a fresh model on a 60/20/20 split; return the model, its history and scores."""
-    (X_tr, y_tr), (X_val, y_val), (X_te, y_te) = split(X, y)
-    keras.utils.set_random_seed(42)     # the same start for every model
+SEED = 42     # the same start for every model; try another seed and compare the tables
+
+
+def train_and_score(X, y, hidden_units, seed=SEED):
+    """Train a fresh model on a 60/20/20 split; return the model, its history and its accuracies."""
+    (X_tr, y_tr), (X_val, y_val), _ = split(X, y)
+    keras.utils.set_random_seed(seed)
     model = make_model(hidden_units)
     history = model.fit(X_tr, y_tr, epochs=EPOCHS, batch_size=32,
                         validation_data=(X_val, y_val), verbose=0)
-    scores = {"val_accuracy": model.evaluate(X_val, y_val, verbose=0)[1],
-              "test_accuracy": model.evaluate(X_te, y_te, verbose=0)[1]}
+    scores = {"train_accuracy": model.evaluate(X_tr, y_tr, verbose=0)[1],
+              "val_accuracy": model.evaluate(X_val, y_val, verbose=0)[1]}
     return model, history, scores
 
 
@@ -346,24 +432,88 @@ plt.show()
 # %% [markdown]
 # The model without a hidden layer can only draw a straight line, and a straight line
 # through rings is right about half the time. The hidden layer bends the boundary around
-# the inner ring. We check the first claim on the validation set:
+# the inner ring. We check both claims on the validation set:
 
 # %%
 val = results["val_accuracy"]
+print(f"no hidden layer: {val['no hidden layer']:.2f} | hidden layer beats it by "
+      f"{val['1 hidden layer (10)'] - val['no hidden layer']:.2f} in validation accuracy")
+assert val["no hidden layer"] < 0.65, "a straight line through rings stays near chance (0.5)"
 assert val["1 hidden layer (10)"] > val["no hidden layer"] + 0.15, val
-print(f"hidden layer beats no hidden layer by {val['1 hidden layer (10)'] - val['no hidden layer']:.2f} "
-      "in validation accuracy")
 
 # %% [markdown]
-# Compare the two networks with hidden layers in the table. With this much noise the rings
-# overlap, so part of the points sit on the wrong side of *any* boundary, and a deeper
-# network has little left to win. To see that the limit comes from the data and not
-# from the model, here is the same comparison on cleaner circles (noise 0.1):
+# ### How good can any model be?
+#
+# Here we know how the points were made: `make_circles` puts half of them on a circle of
+# radius 1 (class 0), half on a circle of radius `factor` = 0.4 (class 1), and adds Gaussian
+# noise of standard deviation `noise` to both coordinates. So we can write down how likely a
+# point is under each class: a Gaussian bump averaged over the points of the circle. The best
+# possible classifier, the **Bayes classifier**, picks the more likely class. Its accuracy,
+# the **Bayes accuracy**, is a ceiling that no model, however deep, can pass except by luck
+# on a small sample. The average over the circle is one broadcast, as in section 5.
+
+# %%
+def circle_density(X, radius, noise, n_angles=180):
+    """Density (up to a constant) at each point of X (n, 2) of a circle of `radius` plus noise."""
+    angles = np.linspace(0, 2 * np.pi, n_angles, endpoint=False)
+    centres = radius * np.stack([np.cos(angles), np.sin(angles)], axis=1)   # (n_angles, 2)
+    squared = ((X[:, None, :] - centres[None, :, :]) ** 2).sum(axis=2)       # (n, n_angles)
+    return np.exp(-squared / (2 * noise ** 2)).mean(axis=1)                  # (n,)
+
+
+def bayes_predict(X, noise, factor=0.4):
+    """The Bayes classifier of make_circles: class 1 (the inner circle) where it is more likely."""
+    return (circle_density(X, factor, noise) > circle_density(X, 1.0, noise)).astype(int)
+
+
+def bayes_accuracy(noise, n=40_000):
+    """The Bayes accuracy, estimated on n fresh points drawn the same way."""
+    X_new, y_new = make_circles(n_samples=n, factor=0.4, noise=noise, random_state=0)
+    return np.mean(bayes_predict(X_new, noise) == y_new)
+
+# %% [markdown]
+# The Bayes classifier next to the three networks, on the same 200 validation points, and
+# its accuracy in the long run (40,000 fresh points). With 200 points, one validation score
+# has a standard error of about $\sqrt{p(1-p)/200}$: differences smaller than that are noise.
+
+# %%
+def with_bayes(table, X, y, noise):
+    """`table` with a last row for the Bayes classifier, scored on the same split."""
+    (X_tr, y_tr), (X_val, y_val), _ = split(X, y)
+    bayes_row = {"train_accuracy": np.mean(bayes_predict(X_tr, noise) == y_tr),
+                 "val_accuracy": np.mean(bayes_predict(X_val, noise) == y_val)}
+    return pd.concat([table, pd.DataFrame({"Bayes classifier": bayes_row}).T.round(3)])
+
+
+ceiling = bayes_accuracy(0.3)
+results = with_bayes(results, Xc, yc, noise=0.3)
+standard_error = np.sqrt(ceiling * (1 - ceiling) / len(split(Xc, yc)[1][1]))
+print(f"Bayes accuracy at noise 0.3: {ceiling:.3f} | standard error of a validation score: {standard_error:.3f}")
+results
+
+# %% [markdown]
+# Read the table: how far from the Bayes accuracy do the two networks with hidden layers
+# sit, in units of the standard error? In our run (seeds 42 and 7 gave the same picture)
+# both were within one standard error of it, the deeper one included: once a model reaches
+# the ceiling, a deeper network has nothing left to win, because part of the points sit on
+# the wrong side of *any* boundary. Even the Bayes classifier misses some of the 200
+# validation points, and a network can land a little above it on so small a sample by luck.
+
+# %%
+gaps = ceiling - results["val_accuracy"].drop("Bayes classifier")
+print("Bayes accuracy minus validation accuracy:", gaps.round(3).to_dict())
+assert (gaps > -3 * standard_error).all(), "no model passes the ceiling by more than chance allows"
+
+# %% [markdown]
+# To see that the limit comes from the data and not from the model, here is the same
+# comparison on cleaner circles (noise 0.1), where the Bayes accuracy is close to 1:
 
 # %%
 Xc2, yc2 = make_circles(n_samples=1000, factor=0.4, noise=0.1, random_state=2)
 clean_runs = {name: train_and_score(Xc2, yc2, units) for name, units in architectures.items()}
 clean = pd.DataFrame({name: scores for name, (_, _, scores) in clean_runs.items()}).T.round(3)
+clean = with_bayes(clean, Xc2, yc2, noise=0.1)
+print(f"Bayes accuracy at noise 0.1: {bayes_accuracy(0.1):.3f}")
 pd.concat({"noise 0.3": results, "noise 0.1": clean}, axis=1)
 
 # %%
@@ -373,9 +523,28 @@ cu.compare_histories({f"noise 0.3, {k}": h for k, (_, h, _) in circle_runs.items
 
 # %%
 assert clean["val_accuracy"]["1 hidden layer (10)"] > results["val_accuracy"]["1 hidden layer (10)"]
+assert bayes_accuracy(0.1) > bayes_accuracy(0.3) + 0.1, "less noise, a higher ceiling"
 
 # %% [markdown]
-# ## 7. What we saw
+# ### The test set, once
+#
+# For each dataset we choose the model with the best validation accuracy (on a tie, the
+# simpler one, listed first), and only that model sees the test set.
+
+# %%
+def choose_and_test(runs, X, y):
+    """The name of the run with the best validation accuracy, and that model's test accuracy."""
+    name = max(runs, key=lambda k: runs[k][2]["val_accuracy"])   # max keeps the first of equals
+    _, _, (X_te, y_te) = split(X, y)
+    return name, runs[name][0].evaluate(X_te, y_te, verbose=0)[1]
+
+
+for label, runs, X, y in [("noise 0.3", circle_runs, Xc, yc), ("noise 0.1", clean_runs, Xc2, yc2)]:
+    chosen, test_acc = choose_and_test(runs, X, y)
+    print(f"{label}: chosen on validation: {chosen} | test accuracy {test_acc:.3f}")
+
+# %% [markdown]
+# ## 8. What we saw
 #
 # Read these from the tables and plots above (the numbers change a little from machine to
 # machine):
@@ -385,12 +554,18 @@ assert clean["val_accuracy"]["1 hidden layer (10)"] > results["val_accuracy"]["1
 #   in front.
 # - On the blobs, a network with one hidden layer classifies most test points correctly;
 #   training and validation curves stay close.
-# - On the circles, the model **without** a hidden layer stays near chance, because it can
-#   only draw a straight line; one hidden layer is enough to bend the boundary.
-# - Whether the deeper network helps depends on the data: compare its row with the
-#   10-unit network's in both tables. Noise sets a ceiling no architecture can pass.
-# - We compared models on the validation set and looked at the test set only to report.
+# - On the circles, the model **without** a hidden layer stays near chance (0.5), because it
+#   can only draw a straight line; one hidden layer is enough to bend the boundary.
+# - The deeper network did not beat the 10-unit one on either dataset: compare their rows
+#   in both tables. At noise 0.3 the Bayes accuracy (about 0.83) is a ceiling that both
+#   already reach; at noise 0.1 the ceiling is close to 1 and both reach it too. Noise sets
+#   a ceiling no architecture can pass.
+# - Tensor operations: slicing, reshaping, broadcasting and the matrix product are all a
+#   `Dense` layer needs.
+# - We chose models on the validation set and evaluated only the chosen one on the test
+#   set, once.
 #
-# **Try it**: change `noise` to 0.2, or the hidden units to `(3,)`, and re-run section 6.
+# **Try it**: change `noise` to 0.2, or the hidden units to `(3,)`, and re-run section 7
+# (and `bayes_accuracy(0.2)` for the new ceiling).
 #
 # *Reference*: F. Chollet, *Deep Learning with Python*, 2nd ed., Manning, 2021, chapter 2.
