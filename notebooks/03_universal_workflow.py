@@ -25,10 +25,12 @@
 #
 # **What you need**: notebook 02 (Sequential models, `compile`, `fit`, `evaluate`, `predict`).
 #
-# **How long it takes**: about 8.5 minutes on a 2-core laptop CPU (measured with `make bench`:
-# 8.4 minutes and 2.8 GB of memory at most, on the stand-in data at full size); every training
-# and both searches replay from the course cache the second time. A Colab GPU should not be
-# much faster (not measured): these models are small.
+# **How long it takes**: at most about 9.5 minutes on 2 CPU cores the first time (measured:
+# 9 min 32 s and 2.5 GB of memory at most, in full mode on the real Fashion-MNIST and the
+# stand-in IMDB, while other jobs shared the two cores, so an upper bound; the timing notes
+# below come from the same run); every training and both searches replay from the course
+# cache the second time. A Colab GPU should not be much faster (not measured): these models
+# are small.
 
 # %%
 # Setup, the same in every notebook: on Colab, install the course helpers first.
@@ -301,7 +303,7 @@ print("IMDB class weights:", {c: round(float(w), 3) for c, w in enumerate(weight
 # nothing. To see what they do, we build an **imbalanced** version: all the negative reviews
 # and only one positive for every nine negatives, in the training and the validation parts.
 # We train the baseline on it twice, without and with class weights (10 epochs each with a
-# learning rate of 0.01, about 20 seconds for both).
+# learning rate of 0.01, about 25 seconds for both).
 
 # %%
 def imbalance(X, y, ratio=9, seed=0):
@@ -402,7 +404,7 @@ print(f"without class weights, threshold {cut[reach]:.3f} reaches the class-weig
 # ## A6. Scale up until the model overfits
 #
 # Two hidden layers of 128 and 64 units: far more capacity than the baseline. We train long
-# enough for the validation loss to turn up: 5 epochs, about 55 seconds on 2 CPU cores.
+# enough for the validation loss to turn up: 5 epochs, about 45 seconds on 2 CPU cores.
 
 # %%
 keras.utils.set_random_seed(SEED)
@@ -430,7 +432,7 @@ print(f"lowest validation loss at epoch {best_epoch} of {len(h_imdb_big.epoch)};
 #
 # The same architecture, with an **L2** penalty on the weights (the loss grows with their
 # squares, which keeps them small) and **dropout** (each training step zeroes half of the
-# hidden outputs at random, so no unit can rely on a few others). 5 epochs, about 55 seconds.
+# hidden outputs at random, so no unit can rely on a few others). 5 epochs, about 50 seconds.
 
 # %%
 keras.utils.set_random_seed(SEED)
@@ -510,7 +512,7 @@ def run_search(build, project, X, y, X_val, y_val, batch_size):
 
 
 # %% [markdown]
-# **Slow cell**: about 70 seconds on 2 CPU cores the first time; a few seconds when the trials
+# **Slow cell**: about 50 seconds on 2 CPU cores the first time; a few seconds when the trials
 # are reloaded.
 
 # %%
@@ -519,7 +521,8 @@ tuner_imdb, best_hp_imdb = run_search(build_imdb_tuned, "imdb_hyperband", X_trai
 
 # %% [markdown]
 # We rebuild the best setting and train it from scratch on the whole training set, for 5
-# epochs (about 30 seconds for a small network like the one found here; more for a wider one), then compare it with the baseline on the validation set.
+# epochs (about 20 seconds for a small network like the ones found here; more for a wider
+# one), then compare it with the baseline on the validation set.
 
 # %%
 keras.utils.set_random_seed(SEED)
@@ -547,8 +550,8 @@ imdb_val.round(3)
 # The choice is made: the model with the best validation accuracy. Its validation set has
 # done its job, so we retrain that model from scratch on the training **and** validation
 # reviews, for its `best_epoch` epochs (no validation set is left to stop it), and score it
-# on the test set: the first and only time the test set is used. The retraining takes from
-# about 25 seconds (the baseline) to 2 minutes (a two-layer network).
+# on the test set: the first and only time the test set is used. The retraining takes about
+# 15 seconds when the baseline is chosen, longer for a wider network.
 
 # %%
 imdb_choice, imdb_epochs, imdb_final = final_model("IMDB", X_train_imdb, y_train_imdb, X_val_imdb, y_val_imdb, BATCH)
@@ -601,7 +604,7 @@ def fit_fashion(name, model, epochs):
 
 
 # %% [markdown]
-# **Baseline**: softmax regression, one `Dense` layer of 10 units (10 epochs, about 25 s).
+# **Baseline**: softmax regression, one `Dense` layer of 10 units (10 epochs, about 10 s).
 # Chance is 10%.
 
 # %%
@@ -614,8 +617,8 @@ print(row)
 assert row["val_accuracy"] > 0.3, "the baseline must beat chance (10%) by far"
 
 # %% [markdown]
-# **Scale up**: 256 and 128 hidden units, trained for 15 epochs (about 1.5 minutes), long
-# enough for the validation loss to pass its lowest point and the training accuracy to pull
+# **Scale up**: 256 and 128 hidden units, trained for 15 epochs (about 40 s), long
+# enough for the validation loss to level off and the training accuracy to pull
 # away from the validation accuracy.
 
 # %%
@@ -629,7 +632,7 @@ cu.plot_history(h_fm_big, title="Fashion-MNIST, 256-128 hidden units")
 
 # %% [markdown]
 # **Regularise**: the same network with dropout of rate `FM_DROPOUT` after each hidden layer,
-# for as many epochs (about 2 minutes). Why this setting and not Part A's (dropout 0.5 and
+# for as many epochs (about 50 s). Why this setting and not Part A's (dropout 0.5 and
 # L2 1e-3): on Fashion-MNIST that heavier setting holds the network back more than it helps.
 # We tried it: over 25 epochs (seed 42) its validation accuracy stayed below the
 # unregularised model's at every epoch, best 0.877 against 0.896. A light dropout alone
@@ -677,8 +680,8 @@ fm_overfit
 #
 # `EarlyStopping` watches the validation loss and stops training when it has not improved
 # for `patience` epochs; with `restore_best_weights=True` the model gets back the weights of
-# its best epoch. We give the unregularised 256-128 model up to 15 epochs (at most about 1.5
-# minutes; it stops earlier when the validation loss stops improving).
+# its best epoch. We give the unregularised 256-128 model up to 15 epochs (at most about 40
+# seconds; it stops earlier, after `patience` epochs without a lower validation loss).
 
 # %%
 keras.utils.set_random_seed(SEED)
@@ -719,7 +722,7 @@ print(f"lowest validation loss: early stopping {min(h_fm_es.history['val_loss'])
 
 # %% [markdown]
 # **Tune**: the same kind of search as for IMDB, on a third of the training images (about
-# 80 seconds the first time).
+# 40 seconds the first time).
 
 # %%
 def build_fashion_tuned(hp):
@@ -755,7 +758,7 @@ fm_val.round(3)
 #
 # As in A9: the model with the best validation accuracy, retrained from scratch on the
 # training and validation images for its `best_epoch` epochs, then scored once on the test
-# set (the retraining takes about 75 seconds). When the top rows of the table above are a
+# set (the retraining takes about 50 seconds). When the top rows of the table above are a
 # few tenths of a point apart, the choice between them is close to a coin toss that another
 # seed can turn. Which classes does the final model confuse? Rows are the true classes,
 # columns the predicted ones; the classification report gives the per-class F1 that the
