@@ -386,3 +386,37 @@ def test_tuner_folder_is_named_by_search_space_data_and_settings(tiny_data):
         training.tuner_folder("a/b", build, (x, y))
     with pytest.raises(TypeError, match="build function"):
         training.tuner_folder("ok", "not a function", (x, y))
+
+
+def test_tuner_folder_changes_with_choices_defaults_data_values_and_mode(tiny_data, tmp_path, monkeypatch):
+    """A search reloads its trials only when nothing it depends on changed (the searches of notebook 03)."""
+    monkeypatch.setenv("COURSE_CACHE_DIR", str(tmp_path))
+    (x, y), (xv, yv) = tiny_data
+    source = """
+        WIDTHS = {widths}
+
+        def make(units, rate={rate}):
+            return units, rate
+
+        def build(hp):
+            return make(hp.Choice("units", WIDTHS))
+        """
+
+    def folder(widths="[8, 16]", rate="0.5", data=(x, y, xv, yv)):
+        return training.tuner_folder("search", define(source.format(widths=widths, rate=rate), "build"),
+                                     data, max_epochs=3, factor=3)
+
+    same = folder()
+    assert folder() == same, "the same search, rebuilt, must reload its trials"
+    changed = {"choice list": folder(widths="[8, 32]"),
+               "default the build reads": folder(rate="0.25"),
+               "data values (same shape)": folder(data=(x + 1.0, y, xv, yv))}
+    monkeypatch.setattr(training.config, "FAST", not training.config.FAST)
+    changed["mode"] = folder()
+    assert changed["mode"].parent.parent.name != same.parent.parent.name, "reduced and full mode share no folder"
+    monkeypatch.setattr(training.config, "FAST", not training.config.FAST)
+    monkeypatch.setattr(training.config, "DATA", "real" if training.config.DATA != "real" else "synthetic")
+    changed["data source"] = folder()
+    for what, other in changed.items():
+        assert other != same and other.name != same.name, f"a changed {what} must give another folder"
+    assert len({same.name, *(f.name for f in changed.values())}) == 1 + len(changed)
