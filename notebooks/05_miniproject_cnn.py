@@ -80,8 +80,8 @@ WIDTHS = [10, 1000] if cu.FAST else [10, 30, 100, 300, 1000]   # exercise 4: hid
 # when given, such as noisy copies), watches the **validation** set after each epoch, and goes
 # through `cu.fit_cached`, so a run is trained once and replayed afterwards.
 # With `patience`, EarlyStopping ends the run once the validation loss has not improved for
-# that many epochs. `best` reads a history: the best validation loss and accuracy, the epoch
-# of the best accuracy, and the final training accuracy; `table` lines up several histories.
+# that many epochs. `best` reads a history: the best validation loss and accuracy, the epochs
+# where each was reached, and the final training accuracy; `table` lines up several histories.
 
 # %%
 def train(name, model, data, epochs, x=None, y=None, patience=None, save_best=False, verbose=2):
@@ -95,9 +95,11 @@ def train(name, model, data, epochs, x=None, y=None, patience=None, save_best=Fa
 def best(history):
     """Return the best validation scores of a history and the final training accuracy."""
     h = history.history
-    return {"best val loss": min(h["val_loss"]), "best val accuracy": max(h["val_accuracy"]),
+    return {"best val loss": min(h["val_loss"]), "epoch of best val loss": int(np.argmin(h["val_loss"])) + 1,
+            "best val accuracy": max(h["val_accuracy"]),
             "epoch of best val accuracy": int(np.argmax(h["val_accuracy"])) + 1,
-            "final training accuracy": h["accuracy"][-1], "epochs run": len(h["loss"])}
+            "final training accuracy": h["accuracy"][-1], "final val accuracy": h["val_accuracy"][-1],
+            "epochs run": len(h["loss"])}
 
 
 def table(histories):
@@ -284,7 +286,12 @@ for label, data in (("MNIST", mnist), ("Fashion-MNIST", fashion)):
 ### END SOLUTION
 
 # %%
-table(linear).round(3)
+linear_table = table(linear)
+linear_table["val loss rise after its minimum"] = [h.history["val_loss"][-1] - min(h.history["val_loss"])
+                                                  for h in linear.values()]
+linear_table["final gap (train - val accuracy)"] = [h.history["accuracy"][-1] - h.history["val_accuracy"][-1]
+                                                    for h in linear.values()]
+linear_table.round(3)
 
 # %%
 for label, h in linear.items():
@@ -293,12 +300,14 @@ for label, h in linear.items():
 # %% [markdown]
 # **Answer:**
 #
-# The best validation accuracies are in the table above: MNIST is the easier
-# dataset, Fashion-MNIST scores lower with the same model. In the plots, the validation loss
-# follows the training loss down and flattens out without turning up on either dataset: with
-# only 7,850 parameters for 55,000 images, this model underfits rather than overfits (if
-# EarlyStopping ended a run, it is because the validation loss stopped improving, not
-# because it rose much).
+# The best validation accuracies are in the table above (in a full run on the real data,
+# 0.919 on MNIST and 0.868 on Fashion-MNIST): MNIST is the easier dataset, Fashion-MNIST
+# scores lower with the same model. In the plots, the validation loss follows the training
+# loss down and flattens out without turning up on either dataset: the column "val loss rise
+# after its minimum" is zero or nearly so, and the final gap between training and validation
+# accuracy stays within about one percentage point. In a full run neither run is stopped
+# early ("epochs run" is 40): the validation loss is still falling slowly at the last epoch.
+# With only 7,850 parameters for 55,000 images, this model underfits rather than overfits.
 
 # %% [markdown]
 # ## Exercise 3: one hidden layer, optimizers, errors and noisy labels (10 points)
@@ -306,10 +315,12 @@ for label, h in linear.items():
 # We stay on MNIST and add one hidden layer of 128 ReLU units.
 #
 # 1. Build the model and show its `summary()`. (1 pt)
-# 2. Train it with SGD at the learning rates 1, 0.1, 0.01 and 0.001, each run on a **fresh**
+# 2. Train it with SGD at the learning rates 3, 1, 0.1, 0.01 and 0.001, each run on a **fresh**
 #    model, for `cu.epochs(25)` epochs, and keep the histories in a dict `optimizer_runs` under
-#    the keys `"SGD 1"`, `"SGD 0.1"`, `"SGD 0.01"`, `"SGD 0.001"`. What happens with a very
-#    large and a very small learning rate? Comment on the fluctuations of the curves. (2 pts)
+#    the keys `"SGD 3"`, `"SGD 1"`, `"SGD 0.1"`, `"SGD 0.01"`, `"SGD 0.001"`. What happens with
+#    a very large and a very small learning rate? Comment on the fluctuations of the curves.
+#    (The seed went up to 1 only; on this network 1 turns out not to be too large, so 3 is
+#    added to show what a rate too large does.) (2 pts)
 # 3. Train the same architecture with Adam at its default learning rate; its history goes
 #    into `optimizer_runs` under `"Adam 0.001"`. (1 pt)
 # 4. Compare SGD at a good learning rate (in [0.01, 0.1]) with Adam in one plot, with clear
@@ -342,7 +353,7 @@ build_mlp(n_hidden=1, width=128).summary()
 # %%
 ### BEGIN SOLUTION
 EPOCHS_OPT = cu.epochs(25)
-LEARNING_RATES = [1.0, 0.1, 0.01, 0.001]
+LEARNING_RATES = [3.0, 1.0, 0.1, 0.01, 0.001]
 optimizer_runs = {}
 for lr in LEARNING_RATES:
     model = build_mlp(n_hidden=1, width=128, optimizer="sgd", learning_rate=lr)
@@ -358,7 +369,10 @@ adam_model = model
 # %%
 cu.compare_histories(optimizer_runs, metric="val_loss", logy=True, title="MNIST, 1 hidden layer: validation loss")
 cu.compare_histories(optimizer_runs, metric="val_accuracy", title="MNIST, 1 hidden layer: validation accuracy")
-table(optimizer_runs).round(3)
+optimizer_table = table(optimizer_runs)
+optimizer_table["largest val accuracy drop"] = [-np.diff(h.history["val_accuracy"]).min(initial=0.0)
+                                                for h in optimizer_runs.values()]
+optimizer_table.round(3)
 
 # %%
 ### BEGIN SOLUTION
@@ -376,19 +390,28 @@ print(f"best validation accuracy: {good_sgd} {max(pair[good_sgd].history['val_ac
 # **Answer:**
 #
 # (2) In the plots above, SGD with 0.001 takes small steps: its curves are smooth
-# but fall slowly and are far from done after the last epoch. SGD with 1 takes steps so large
-# that its validation curves jump from epoch to epoch (or the training diverges); the larger
-# the learning rate, the larger the fluctuations, because each update moves the weights
-# further before the next gradient corrects the direction.
+# but fall slowly and are far from done after the last epoch (in a full run on the real data,
+# 0.877 validation accuracy after 25 epochs, against 0.971 for 0.1). SGD with 3 takes steps
+# so large that the first updates throw the weights far off and the network does not recover
+# in 25 epochs: its validation accuracy stays near chance (10%; in full runs on the real data
+# with two seeds it stayed between 10% and 21%). A learning rate of 1 is
+# large but not too large for this network: it learns fastest, its training accuracy reaches
+# 100%, and in a full run its best validation accuracy (0.976) is the highest of all six
+# runs. Its curves are smooth too: the column "largest val accuracy drop" (the largest fall
+# of the validation accuracy from one epoch to the next) stays within a few tenths of a
+# percent for every run that learns. What the large rate does show is overfitting sooner:
+# compare its "epoch of best val loss" with that of SGD 0.1, whose validation loss is still
+# falling at the last epoch.
 #
 # (5) The printout above gives the best validation accuracies of the good SGD rate and of
 # Adam. Overfitting shows first in the loss: once the model is confidently wrong on a few
-# validation images, the validation loss turns up while the validation accuracy stays flat,
-# so read the loss curves for its start (check the epoch where each validation loss is
-# lowest; for Adam it comes earlier). In the accuracy plot, Adam gets close to its best
-# accuracy in fewer epochs, because it adapts a step size per weight; compare the two
-# printed accuracies: a difference of a few tenths of a percent is within the noise of a
-# single run, so neither is clearly better at the end, Adam is faster.
+# validation images, the validation loss turns up while the validation accuracy stays flat.
+# Adam shows it: in a full run on the real data its validation loss is lowest at epoch 9 and
+# then rises by a third, while its validation accuracy stays around 0.97 (the column "epoch
+# of best val loss" of the table above, and the loss plot). In the accuracy plot, Adam gets
+# close to its best accuracy in fewer epochs, because it adapts a step size per weight. The
+# two printed accuracies are close (0.971 for SGD 0.1 and 0.974 for Adam in a full run): a
+# single run of each cannot say that one is better at the end; Adam is faster.
 
 # %% [markdown]
 # Exercise 3.6: the errors of the Adam model on the **test** set (we only look; nothing is
@@ -451,12 +474,15 @@ table(noise_pair).round(3)
 # %% [markdown]
 # **Answer:**
 #
-# (7) With 20% wrong labels, the training accuracy in the plot starts near 80%
-# (the share of right labels) and can only pass it by memorising wrong labels, so it climbs
-# much more slowly towards 100% than with clean labels. The validation accuracy (clean
-# labels) peaks early and then slides down while the training accuracy keeps rising: that is
-# overfitting to the noise; compare the epoch of the best validation accuracy with the number
-# of epochs run in the table above.
+# (7) The training accuracy is measured against the noisy labels, so with 20% wrong labels
+# it can pass 80% (the share of right labels) only by memorising wrong ones. In the plot it
+# climbs towards 80% and stays below it (0.800 after 25 epochs in a full run on the real
+# data), while the clean run reaches 100%: it does not just take longer, in 25 epochs it
+# never gets near. Yet the network has begun to fit the wrong labels: the validation accuracy
+# (clean labels) peaks early and then slides down while the training accuracy keeps rising
+# slowly, which is overfitting to the noise. Compare "epoch of best val accuracy" with
+# "epochs run", and "best val accuracy" with "final val accuracy", in the table above (in a
+# full run: best 0.965 at epoch 9, final 0.942).
 
 # %% [markdown]
 # ## Exercise 4: width (8 + 2 points)
@@ -664,7 +690,6 @@ deep_runs["augmentation"] = deep_run("augmentation", preprocessing=augmentation(
 
 # %%
 deep_table = table(deep_runs)
-deep_table["final val accuracy"] = [h.history["val_accuracy"][-1] for h in deep_runs.values()]
 deep_table["gap (train - val)"] = deep_table["final training accuracy"] - deep_table["final val accuracy"]
 print(f"L2 1: best validation accuracy {deep_table.loc['L2 1', 'best val accuracy']:.3f}, "
       f"final training accuracy {deep_table.loc['L2 1', 'final training accuracy']:.3f} "
