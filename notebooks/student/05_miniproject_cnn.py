@@ -28,10 +28,10 @@
 # **What you need**: notebooks 02 (a Keras MLP), 03 (validation, overfitting, EarlyStopping)
 # and 04 (optimizers, batch normalisation, dropout).
 #
-# **How long it takes**: about 25 minutes on a 2-core laptop CPU the first time (31 training
-# runs; measured with `make bench`: 22 minutes and 2.6 GB of memory at most, on the stand-in
-# data at full size), and about half a minute the second time (measured: 32 s), because every
-# training goes through `cu.fit_cached` and replays from the cache. If you stop the notebook halfway, the runs that
+# **How long it takes**: the first time, 69 minutes and 2.5 GB of memory at most on 2 CPU
+# cores that other jobs were sharing (measured on the real data with 31 of its 32 training
+# runs; an upper bound, a machine of your own is faster), and much less the second time,
+# because every training goes through `cu.fit_cached` and replays from the cache. If you stop the notebook halfway, the runs that
 # finished are kept: run it again and it resumes where it stopped. On a Colab GPU expect
 # roughly 15 to 20 minutes (also an estimate: small dense networks keep a GPU mostly idle;
 # only the CNNs of exercise 6 gain much).
@@ -485,8 +485,9 @@ else:
     print("augmentation() is not defined (bonus 5.5 not done): no augmented images to show")
 
 # %% [markdown]
-# **Slow cell** (full mode): six runs of 20 epochs; about 3.5 s an epoch on a 2-core CPU, 8 s
-# with augmentation: about 8.5 minutes (an estimate).
+# **Slow cell** (full mode): five runs of 20 epochs, 5 to 7.5 s an epoch on 2 CPU cores shared
+# with other jobs: measured 11 minutes (an upper bound); the bonus run with augmentation, in
+# the cell after it, took 3.5 minutes (10.5 s an epoch).
 
 # %%
 # YOUR CODE HERE
@@ -549,8 +550,9 @@ naive_cnn.summary()
 assert naive_cnn.output_shape == (None, 10)
 
 # %% [markdown]
-# **Slow cell** (full mode): two runs of 15 epochs, about 11 s (naive) and 17 s (tuned) an
-# epoch on a 2-core CPU: about 7 minutes (an estimate); on a GPU, a few seconds an epoch.
+# **Slow cell** (full mode): two runs of 15 epochs: measured 11 minutes (naive) and 9 minutes
+# (tuned) on 2 CPU cores shared with other jobs, an upper bound; on a GPU, a few seconds an
+# epoch.
 # (The seed's CNN took about 6 minutes an epoch on the same CPU.)
 
 # %%
@@ -618,7 +620,8 @@ assert final_table.loc["tuned CNN", "test accuracy"] > 0.3, "a trained CNN beats
 #   the test set once at the end.
 # - One tested builder covers every dense network, from softmax regression to deep, regularised
 #   ones; a wrong builder silently changes every experiment that uses it.
-# - The learning rate sets the speed and the noise of SGD; Adam gets there in fewer epochs.
+# - The learning rate sets the speed of SGD, and a rate too large (3 here) breaks the training
+#   for good; Adam gets there in fewer epochs.
 # - Wrong labels are memorised by networks that are wide and trained long enough; the
 #   validation set shows it.
 # - L2, dropout and augmentation narrow the gap between training and validation; the
