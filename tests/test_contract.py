@@ -325,7 +325,7 @@ def test_read_answers(tmp_path):
 
 
 def _student(stem: str) -> dict:
-    return notebooks.read(ROOT / "notebooks" / student.STUDENT_DIR / f"{stem}.ipynb")
+    return nbformat.read(ROOT / "notebooks" / student.STUDENT_DIR / f"{stem}.ipynb", as_version=4)
 
 
 def _answers(stem: str) -> dict:
