@@ -54,7 +54,7 @@ build_mlp(n_hidden=1, width=128).summary()
 
 # %% Exercise 3, solution 2
 rate_runs = {}
-for sgd_rate in (1, 0.1, 0.01, 0.001):
+for sgd_rate in (1.0, 0.1, 0.01, 0.001):
     rate_runs[f"SGD {sgd_rate}"] = train(f"contract_sgd_{sgd_rate}", build_mlp(n_hidden=1, width=128, rate=sgd_rate),
                                          mnist, cu.epochs(25))
 adam_net = build_mlp(n_hidden=1, width=128, adam=True)
