@@ -99,14 +99,14 @@ clean_sweep = width_sweep("clean", WIDTHS, fashion.images_train, fashion.onehot_
 # %% Exercise 4, solution 2
 label_sweep = width_sweep("labels", WIDTHS, fashion.images_train,
                           keras.utils.to_categorical(corrupt_labels(fashion.labels_train, 0.5, SEED)))
-width_curves = {"clean": clean_sweep, "50% wrong labels": label_sweep}
-cu.plot_sweep(WIDTHS, {kind: [best(h)["best val loss"] for h in runs.values()] for kind, runs in width_curves.items()},
-              xlabel="width", ylabel="best validation loss")
-cu.plot_sweep(WIDTHS, {kind: [best(h)["best val accuracy"] for h in runs.values()] for kind, runs in width_curves.items()},
-              xlabel="width", ylabel="best validation accuracy")
+width_curves = {"clean": clean_sweep, "p = 0.5": label_sweep}
+for score in ("best val loss", "best val accuracy"):
+    cu.plot_sweep(WIDTHS, {kind: [best(h)[score] for h in runs.values()] for kind, runs in width_curves.items()},
+                  xlabel="width", ylabel=score)
 
 # %% Exercise 4, solution 2, bonus
-noisy_pixels = fashion.images_train + np.sqrt(0.1) * np.random.default_rng(SEED).standard_normal(fashion.images_train.shape)
+pixel_noise = np.random.default_rng(SEED).standard_normal(fashion.images_train.shape)
+noisy_pixels = fashion.images_train + np.sqrt(0.1) * pixel_noise   # variance 0.1
 pixel_sweep = width_sweep("pixels", WIDTHS, noisy_pixels.astype("float32"), fashion.onehot_train)
 cu.plot_sweep(WIDTHS, {"pixel noise": [best(h)["best val accuracy"] for h in pixel_sweep.values()]},
               xlabel="width", ylabel="best validation accuracy")
