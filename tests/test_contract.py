@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import ast
 import builtins
-import os
 import re
 import symtable
 import textwrap
@@ -348,39 +347,3 @@ def test_the_bonus_answers_are_the_bonus_tasks(stem):
 @pytest.mark.parametrize("stem", STEMS)
 def test_the_answers_use_only_names_the_task_text_gives(stem):
     assert contract_violations(answered(_student(stem), _answers(stem)), f"{stem} answered") == []
-
-
-@pytest.fixture(scope="module")
-def cache(tmp_path_factory):
-    """One training cache for every run of this file: a second run replays what the first trained."""
-    return tmp_path_factory.mktemp("contract-cache")
-
-
-def run_to_the_end(nb: dict, cache: Path) -> None:
-    """Execute ``nb`` in notebooks/student/, reduced mode, stand-in data; fail at its first error."""
-    from nbclient import NotebookClient
-    from nbclient.exceptions import CellExecutionError
-
-    env = {**os.environ, "COURSE_FAST": "1", "COURSE_DATA": "synthetic", "COURSE_CACHE_DIR": str(cache),
-           "MPLBACKEND": "Agg"}
-    env.pop("COURSE_DATA_LOG", None)
-    labels = grading.exercise_of_cells(nb)
-    client = NotebookClient(nb, timeout=600, kernel_name="python3",
-                            resources={"metadata": {"path": str(ROOT / "notebooks" / student.STUDENT_DIR)}})
-    try:
-        client.execute(env=env)
-    except CellExecutionError as error:
-        failed = [i for i, c in enumerate(nb.cells) if any(o.output_type == "error" for o in c.get("outputs", []))]
-        i = failed[0] if failed else None
-        where = "a cell" if i is None else f"cell {i + 1} ({labels[i]}) `{_first_line(nb.cells[i].source)}`"
-        raise AssertionError(f"{where} fails: {error.ename}: {error.evalue}") from None
-
-
-@pytest.mark.parametrize("stem", STEMS)
-def test_student_version_answered_from_the_task_text_runs_to_the_end(stem, cache):
-    run_to_the_end(answered(_student(stem), _answers(stem)), cache)
-
-
-@pytest.mark.parametrize("stem", WITH_BONUS)
-def test_student_version_without_the_bonus_runs_to_the_end(stem, cache):
-    run_to_the_end(answered(_student(stem), _answers(stem), bonus=False), cache)
