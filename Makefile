@@ -27,7 +27,7 @@ lab: $(STAMP) ## install if needed, then open JupyterLab on the course
 	$(VENV)/bin/jupyter lab $$( [ "$$(id -u)" = 0 ] && echo --allow-root ) notebooks
 
 # Two workers, one file each at a time (--dist loadfile keeps a notebook's cells together);
-# the notebooks go first so that the student-version tests replay their cached trainings.
+# the notebooks go first.
 # Data: the real MNIST / Fashion-MNIST where their files are local (data/, the Keras cache,
 # $$COURSE_DATA_DIR), the stand-ins otherwise; never a download. The summary says which.
 # The tests marked slow (grading notebook 02, make execute's HTML, ...) are left to test-slow,

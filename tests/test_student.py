@@ -64,17 +64,3 @@ def test_student_versions_are_tidy(path):
     assert not any(c.get("outputs") for c in notebooks.code_cells(nb))
     lines = {line.strip() for line in path.with_suffix(".py").read_text().splitlines()}
     assert student.BEGIN not in lines and student.END not in lines
-
-
-@pytest.mark.parametrize("path", STUDENT_NOTEBOOKS, ids=lambda p: p.name)
-def test_student_version_runs_up_to_the_first_exercise(path, tmp_path):
-    from nbclient import NotebookClient
-
-    nb = nbformat.read(path, as_version=4)
-    stop = student.first_exercise_cell(nb)
-    assert stop is not None, "a student version without an exercise"
-    nb.cells = nb.cells[:stop]
-    NotebookClient(nb, timeout=600, kernel_name="python3",
-                   resources={"metadata": {"path": str(path.parent)}}).execute()
-    errors = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
-    assert errors == []
