@@ -15,4 +15,5 @@ digit_mlp = keras.Sequential([
 ])
 digit_mlp.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
 digit_mlp.fit(x_train_digits, y_train_digits, validation_split=0.2, epochs=cu.epochs(10), verbose=2)
-print(digit_mlp.evaluate(x_test_digits, y_test_digits, verbose=0))
+_, digits_accuracy = digit_mlp.evaluate(x_test_digits, y_test_digits, verbose=0)
+print(digits_accuracy)
