@@ -61,12 +61,14 @@ $(COLAB_STAMP): constraints-colab.txt pyproject.toml
 	touch $@
 
 # The course package is installed again on every run, so that the notebooks use this clone's version.
+# --import-mode=importlib: the root conftest.py must not put the clone on sys.path (the tests check that
+# course_utils is the installed package, as on Colab).
 test-colab: $(COLAB_STAMP) ## the notebooks in a venv of Colab's versions (constraints-colab.txt), reduced mode
 	$(COLAB_PY) -m pip install -q -c constraints-colab.txt .
 	$(COLAB_PY) -m pip check
 	cd $(COLAB_VENV) && COURSE_FAST=1 COURSE_DATA=synthetic COURSE_CACHE_DIR=$$(mktemp -d) \
 		COURSE_COLAB_CONSTRAINTS=$(CURDIR)/constraints-colab.txt $(abspath $(COLAB_PY)) -m pytest -q \
-		-p no:cacheprovider --nbval-lax --nbval-current-env --nbval-cell-timeout=600 \
+		-p no:cacheprovider --import-mode=importlib --nbval-lax --nbval-current-env --nbval-cell-timeout=600 \
 		$(CURDIR)/tests/test_colab_env.py $(abspath $(NOTEBOOKS))
 
 sync: $(STAMP) ## pair notebooks/*.ipynb with notebooks/*.py (newest wins) and strip outputs
