@@ -785,8 +785,9 @@ cu.compare_histories(deep_runs, metric="val_accuracy", title="Fashion-MNIST, 3x1
 def build_cnn(tuned=False, decay_steps=None, seed=SEED):
     """Return a compiled CNN: two conv blocks (32, 64 filters), a 128-unit head.
 
-    `tuned` adds batch normalisation and dropout, and, with `decay_steps` (the number of
-    updates of the whole training), lowers Adam's learning rate from 0.001 to 0 along a cosine.
+    `tuned` adds batch normalisation after each convolution and dropout (0.3) before the
+    output layer, and, with `decay_steps` (the number of updates of the whole training),
+    lowers Adam's learning rate from 0.001 to 0 along a cosine.
     """
     keras.utils.set_random_seed(seed)
     model = keras.Sequential([keras.Input(shape=(784,)), layers.Reshape((28, 28, 1))])
@@ -796,12 +797,10 @@ def build_cnn(tuned=False, decay_steps=None, seed=SEED):
             model.add(layers.BatchNormalization(momentum=0.9))  # running statistics settle in fewer steps
         model.add(layers.Activation("relu"))
         model.add(layers.MaxPooling2D())
-        if tuned:
-            model.add(layers.Dropout(0.25))
     model.add(layers.Flatten())
     model.add(layers.Dense(128, activation="relu"))
     if tuned:
-        model.add(layers.Dropout(0.4))
+        model.add(layers.Dropout(0.3))  # dropout in the conv blocks too left it underfitting in 15 epochs
     model.add(layers.Dense(10, activation="softmax"))
     learning_rate = 1e-3
     if tuned and decay_steps:
