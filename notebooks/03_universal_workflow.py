@@ -25,10 +25,10 @@
 #
 # **What you need**: notebook 02 (Sequential models, `compile`, `fit`, `evaluate`, `predict`).
 #
-# **How long it takes**: at most about 9.5 minutes on 2 CPU cores the first time (measured:
-# 9 min 32 s and 2.5 GB of memory at most, in full mode on the real Fashion-MNIST and the
-# stand-in IMDB, while other jobs shared the two cores, so an upper bound; the timing notes
-# below come from the same run); every training and both searches replay from the course
+# **How long it takes**: about 5 minutes on 2 CPU cores the first time (measured with
+# `make bench`: 4.7 minutes and 2.5 GB of memory at most, in full mode on the real
+# Fashion-MNIST and the stand-in IMDB, which has the real one's size; the timing notes below
+# come from the same run); every training and both searches replay from the course
 # cache the second time. A Colab GPU should not be much faster (not measured): these models
 # are small.
 
@@ -263,7 +263,7 @@ def imdb_model(hidden=(), dropout=0.0, l2=0.0, learning_rate=1e-3):
 
 # %% [markdown]
 # Training runs through `cu.fit_cached`, which trains once and replays afterwards.
-# 10 epochs on 20,000 reviews: about 20 seconds on 2 CPU cores.
+# 10 epochs on 20,000 reviews: about 10 seconds on 2 CPU cores.
 
 # %%
 keras.utils.set_random_seed(SEED)
@@ -303,7 +303,7 @@ print("IMDB class weights:", {c: round(float(w), 3) for c, w in enumerate(weight
 # nothing. To see what they do, we build an **imbalanced** version: all the negative reviews
 # and only one positive for every nine negatives, in the training and the validation parts.
 # We train the baseline on it twice, without and with class weights (10 epochs each with a
-# learning rate of 0.01, about 25 seconds for both).
+# learning rate of 0.01, about 12 seconds for both).
 
 # %%
 def imbalance(X, y, ratio=9, seed=0):
@@ -404,7 +404,7 @@ print(f"without class weights, threshold {cut[reach]:.3f} reaches the class-weig
 # ## A6. Scale up until the model overfits
 #
 # Two hidden layers of 128 and 64 units: far more capacity than the baseline. We train long
-# enough for the validation loss to turn up: 5 epochs, about 45 seconds on 2 CPU cores.
+# enough for the validation loss to turn up: 5 epochs, about 15 seconds on 2 CPU cores.
 
 # %%
 keras.utils.set_random_seed(SEED)
@@ -432,7 +432,7 @@ print(f"lowest validation loss at epoch {best_epoch} of {len(h_imdb_big.epoch)};
 #
 # The same architecture, with an **L2** penalty on the weights (the loss grows with their
 # squares, which keeps them small) and **dropout** (each training step zeroes half of the
-# hidden outputs at random, so no unit can rely on a few others). 5 epochs, about 50 seconds.
+# hidden outputs at random, so no unit can rely on a few others). 5 epochs, about 20 seconds.
 
 # %%
 keras.utils.set_random_seed(SEED)
@@ -512,7 +512,7 @@ def run_search(build, project, X, y, X_val, y_val, batch_size):
 
 
 # %% [markdown]
-# **Slow cell**: about 50 seconds on 2 CPU cores the first time; a few seconds when the trials
+# **Slow cell**: about 20 seconds on 2 CPU cores the first time; a few seconds when the trials
 # are reloaded.
 
 # %%
@@ -521,7 +521,7 @@ tuner_imdb, best_hp_imdb = run_search(build_imdb_tuned, "imdb_hyperband", X_trai
 
 # %% [markdown]
 # We rebuild the best setting and train it from scratch on the whole training set, for 5
-# epochs (about 20 seconds for a small network like the ones found here; more for a wider
+# epochs (about 10 seconds for a small network like the ones found here; more for a wider
 # one), then compare it with the baseline on the validation set.
 
 # %%
@@ -551,7 +551,7 @@ imdb_val.round(3)
 # done its job, so we retrain that model from scratch on the training **and** validation
 # reviews, for its `best_epoch` epochs (no validation set is left to stop it), and score it
 # on the test set: the first and only time the test set is used. The retraining takes about
-# 15 seconds when the baseline is chosen, longer for a wider network.
+# 12 seconds when the baseline is chosen, longer for a wider network.
 
 # %%
 imdb_choice, imdb_epochs, imdb_final = final_model("IMDB", X_train_imdb, y_train_imdb, X_val_imdb, y_val_imdb, BATCH)
@@ -617,7 +617,7 @@ print(row)
 assert row["val_accuracy"] > 0.3, "the baseline must beat chance (10%) by far"
 
 # %% [markdown]
-# **Scale up**: 256 and 128 hidden units, trained for 15 epochs (about 40 s), long
+# **Scale up**: 256 and 128 hidden units, trained for 15 epochs (about 25 s), long
 # enough for the validation loss to level off and the training accuracy to pull
 # away from the validation accuracy.
 
@@ -632,7 +632,7 @@ cu.plot_history(h_fm_big, title="Fashion-MNIST, 256-128 hidden units")
 
 # %% [markdown]
 # **Regularise**: the same network with dropout of rate `FM_DROPOUT` after each hidden layer,
-# for as many epochs (about 50 s). Why this setting and not Part A's (dropout 0.5 and
+# for as many epochs (about 25 s). Why this setting and not Part A's (dropout 0.5 and
 # L2 1e-3): on Fashion-MNIST that heavier setting holds the network back more than it helps.
 # We tried it: over 25 epochs (seed 42) its validation accuracy stayed below the
 # unregularised model's at every epoch, best 0.877 against 0.896. A light dropout alone
@@ -680,7 +680,7 @@ fm_overfit
 #
 # `EarlyStopping` watches the validation loss and stops training when it has not improved
 # for `patience` epochs; with `restore_best_weights=True` the model gets back the weights of
-# its best epoch. We give the unregularised 256-128 model up to 15 epochs (at most about 40
+# its best epoch. We give the unregularised 256-128 model up to 15 epochs (at most about 25
 # seconds; it stops earlier, after `patience` epochs without a lower validation loss).
 
 # %%
@@ -722,7 +722,7 @@ print(f"lowest validation loss: early stopping {min(h_fm_es.history['val_loss'])
 
 # %% [markdown]
 # **Tune**: the same kind of search as for IMDB, on a third of the training images (about
-# 40 seconds the first time).
+# 20 seconds the first time).
 
 # %%
 def build_fashion_tuned(hp):
@@ -758,7 +758,7 @@ fm_val.round(3)
 #
 # As in A9: the model with the best validation accuracy, retrained from scratch on the
 # training and validation images for its `best_epoch` epochs, then scored once on the test
-# set (the retraining takes about 50 seconds). When the top rows of the table above are a
+# set (the retraining takes about 30 seconds). When the top rows of the table above are a
 # few tenths of a point apart, the choice between them is close to a coin toss that another
 # seed can turn. Which classes does the final model confuse? Rows are the true classes,
 # columns the predicted ones; the classification report gives the per-class F1 that the
