@@ -28,13 +28,14 @@
 # **What you need**: notebooks 02 (a Keras MLP), 03 (validation, overfitting, EarlyStopping)
 # and 04 (optimizers, batch normalisation, dropout).
 #
-# **How long it takes**: the first time, 69 minutes and 2.5 GB of memory at most on 2 CPU
-# cores that other jobs were sharing (measured on the real data with 31 of its 32 training
-# runs; an upper bound, a machine of your own is faster), and much less the second time,
-# because every training goes through `cu.fit_cached` and replays from the cache. If you stop the notebook halfway, the runs that
-# finished are kept: run it again and it resumes where it stopped. On a Colab GPU expect
-# roughly 15 to 20 minutes (also an estimate: small dense networks keep a GPU mostly idle;
-# only the CNNs of exercise 6 gain much).
+# **How long it takes**: the first time, about half an hour and 2.6 GB of memory at most on
+# 2 CPU cores (measured with `make bench` in full mode on the real data: 27.6 and 31.8 minutes
+# in two runs; the CNNs of exercise 6 take 12 of them), and well under a minute the second
+# time (37 s, measured the same way), because every training goes through `cu.fit_cached` and
+# replays from the cache. If you stop the notebook halfway, the runs that finished are kept:
+# run it again and it resumes where it stopped. On a Colab GPU it should be faster (not
+# measured): small dense networks keep a GPU mostly idle; only the CNNs of exercise 6 gain
+# much.
 #
 # **Points**: 6 + 10 + 10 + (8 + 2) + (10 + 2) + 10 = 54, plus 4 bonus points. Each exercise
 # gives the task, then the solution between `### BEGIN SOLUTION` and `### END SOLUTION`, then
@@ -271,8 +272,8 @@ linear_model.summary()
 
 # %% [markdown]
 # **Slow cell** (full mode): two runs of at most 40 epochs; on the real data neither stopped
-# early, and they took 3.2 minutes on 2 CPU cores (measured while other jobs shared the
-# cores, so an upper bound; about 2.4 s an epoch). We use
+# early, and they took 1.3 minutes on 2 CPU cores (measured with `make bench`; about 1 s an
+# epoch). We use
 # SGD with a learning rate of 0.1: with batches of 128 images, the default 0.01 needs far
 # more epochs to settle.
 
@@ -347,9 +348,9 @@ build_mlp(n_hidden=1, width=128).summary()
 ### END SOLUTION
 
 # %% [markdown]
-# **Slow cell** (full mode): five runs of 25 epochs, about 2 s an epoch on a 2-core CPU:
-# about 4 to 5 minutes (an estimate). No EarlyStopping here: the exercise asks to watch the
-# curves over all epochs.
+# **Slow cell** (full mode): six runs of 25 epochs (five SGD rates and Adam), about 1.3 s an
+# epoch: 3.3 minutes on 2 CPU cores (measured with `make bench`). No EarlyStopping here: the
+# exercise asks to watch the curves over all epochs.
 
 # %%
 ### BEGIN SOLUTION
@@ -394,8 +395,9 @@ print(f"best validation accuracy: {good_sgd} {max(pair[good_sgd].history['val_ac
 # but fall slowly and are far from done after the last epoch (in a full run on the real data,
 # 0.877 validation accuracy after 25 epochs, against 0.971 for 0.1). SGD with 3 takes steps
 # so large that the first updates throw the weights far off and the network does not
-# recover: its validation accuracy stays near chance (10%; in 4-epoch runs on the full real
-# data with two seeds it stayed between 10% and 21%; check the table for this run). A learning rate of 1 is
+# recover: its validation accuracy never gets far from chance (10%): 0.212 at best in a full
+# run on the real data, against 0.97 for the rates that work (in 4-epoch runs with two seeds
+# it stayed between 10% and 21%). A learning rate of 1 is
 # large but not too large for this network: it learns fastest, its training accuracy reaches
 # 100%, and in a full run its best validation accuracy (0.976) is the highest of all six
 # runs. Its curves are smooth too: the column "largest val accuracy drop" (the largest fall
@@ -408,8 +410,8 @@ print(f"best validation accuracy: {good_sgd} {max(pair[good_sgd].history['val_ac
 # Adam. Overfitting shows first in the loss: once the model is confidently wrong on a few
 # validation images, the validation loss turns up while the validation accuracy stays flat.
 # Adam shows it: in a full run on the real data its validation loss is lowest at epoch 9 and
-# then rises by a third, while its validation accuracy stays around 0.97 (the column "epoch
-# of best val loss" of the table above, and the loss plot). In the accuracy plot, Adam gets
+# then rises, while its validation accuracy stays around 0.97 (the column "epoch of best val
+# loss" of the table above, and the loss plot; SGD 0.1's is lowest at the last epoch). In the accuracy plot, Adam gets
 # close to its best accuracy in fewer epochs, because it adapts a step size per weight. The
 # two printed accuracies are close (0.971 for SGD 0.1 and 0.974 for Adam in a full run): a
 # single run of each cannot say that one is better at the end; Adam is faster.
@@ -456,8 +458,8 @@ assert not np.any(corrupt_labels(mnist.labels_train, p=0.0) != mnist.labels_trai
 assert np.all(corrupt_labels(mnist.labels_train, p=1.0) != mnist.labels_train), "a changed label is never the true one"
 
 # %% [markdown]
-# **Slow cell** (full mode): one run of 25 epochs, 67 s on 2 shared CPU cores (measured; an
-# upper bound). The validation labels stay clean: we measure how well the model learned the
+# **Slow cell** (full mode): one run of 25 epochs, 42 s on 2 CPU cores (measured with
+# `make bench`). The validation labels stay clean: we measure how well the model learned the
 # *true* classes from partly wrong ones.
 
 # %%
@@ -524,10 +526,10 @@ def width_sweep(tag, widths, x=None, y=None):
 ### END SOLUTION
 
 # %% [markdown]
-# **Slow cell** (full mode): each sweep trains 5 networks for at most 20 epochs, 2 to 5 s
-# (10 units) and 12 to 14 s (1,000 units) an epoch on 2 CPU cores shared with other jobs: measured 7.4
-# minutes for the clean sweep and 9.3 for the one with wrong labels (upper bounds), and 5.5
-# for the bonus sweep below (EarlyStopping ends its wide networks sooner). The noise is drawn
+# **Slow cell** (full mode): each sweep trains 5 networks for at most 20 epochs, the widest
+# the slowest: measured 5.8 minutes for the clean sweep and the one with wrong labels together,
+# on 2 CPU cores (with `make bench`), and 2.1 minutes for the bonus sweep below (EarlyStopping
+# ends its wide networks sooner). The noise is drawn
 # once, with a fixed seed, and only the training set gets it.
 
 # %%
@@ -668,9 +670,9 @@ else:
     print("augmentation() is not defined (bonus 5.5 not done): no augmented images to show")
 
 # %% [markdown]
-# **Slow cell** (full mode): five runs of 20 epochs, 5 to 7.5 s an epoch on 2 CPU cores shared
-# with other jobs: measured 11 minutes (an upper bound); the bonus run with augmentation, in
-# the cell after it, took 3.5 minutes (10.5 s an epoch).
+# **Slow cell** (full mode): five runs of 20 epochs, about 2.2 s an epoch: measured 3.7 minutes
+# on 2 CPU cores (with `make bench`); the bonus run with augmentation, in the cell after it,
+# took 1.9 minutes (5.7 s an epoch).
 
 # %%
 ### BEGIN SOLUTION
@@ -720,7 +722,7 @@ cu.compare_histories(deep_runs, metric="val_accuracy", title="Fashion-MNIST, 3x1
 #
 # (2) In the curves of the plain 3x128 network, the training loss keeps falling
 # while the validation loss reaches its minimum after a few epochs and then rises (in a full
-# run on the real data: 0.291 at epoch 6, 0.330 at epoch 20); the training
+# run on the real data: lowest, 0.291, at epoch 6, then higher to the end); the training
 # accuracy pulls away from the validation accuracy (a gap of about 4 points at the end): it
 # overfits. Its best validation accuracy is in the first row of the table (0.899 in a full
 # run; the validation accuracy hardly moves after epoch 6 while the loss rises).
@@ -749,10 +751,10 @@ cu.compare_histories(deep_runs, metric="val_accuracy", title="Fashion-MNIST, 3x1
 # three pixels is, for it, a new pattern to learn, so the variants make its task harder more
 # than they teach it something it can use in 20 epochs.
 #
-# (6) Compare the column "best val accuracy": apart from L2 1, the regularised runs mainly
-# shrink the gap and flatten the validation loss; their best validation accuracy stays within
-# about 2 points of the plain network's, higher or lower (0.882 to 0.904 against 0.899 in a
-# full run on the real data). A dense network sees each pixel as a separate input and has no
+# (6) Compare the column "best val accuracy": apart from L2 1 and the augmentation (see 5),
+# the regularised runs mainly shrink the gap and flatten the validation loss; their best
+# validation accuracy stays within about 2 points of the plain network's, higher or lower
+# (0.882 to 0.904 against 0.899 in a full run on the real data). A dense network sees each pixel as a separate input and has no
 # notion of neighbourhood, so regularisation fights overfitting but cannot add what the
 # architecture lacks; the CNN of exercise 6 can.
 
@@ -816,9 +818,8 @@ naive_cnn.summary()
 assert naive_cnn.output_shape == (None, 10)
 
 # %% [markdown]
-# **Slow cell** (full mode): two runs of 15 epochs: measured 11 minutes (naive) and 9 minutes
-# (tuned) on 2 CPU cores shared with other jobs, an upper bound; on a GPU, a few seconds an
-# epoch.
+# **Slow cell** (full mode): two runs of 15 epochs: measured 4.7 minutes (naive) and 7.9
+# minutes (tuned) on 2 CPU cores (with `make bench`); on a GPU, a few seconds an epoch.
 # (The seed's CNN took about 6 minutes an epoch on the same CPU.)
 
 # %%
@@ -888,21 +889,24 @@ assert final_table.loc["tuned CNN", "test accuracy"] > 0.3, "a trained CNN beats
 #
 # (3) In the loss plot, the naive CNN's validation loss reaches its minimum after a
 # few epochs (epoch 8 in a full run on the real data) and then rises while its training loss
-# keeps falling; the tuned CNN's training and validation curves stay close together and its
-# validation loss still falls at the last epoch, thanks to dropout and the decaying learning
-# rate. Whether the tuning paid off is in the printout after the training: in a full run on
-# the real data the tuned CNN reached the lower best validation loss (0.220 against 0.240)
-# but not the higher best validation accuracy (0.917 against 0.922); with this much dropout,
-# 15 epochs leave it underfitting (its training accuracy, measured with dropout on, ends at
-# 0.898). Compared at the models that `save_best=True` kept, it is ahead on validation
-# (0.917 against 0.915 in the last table).
+# keeps falling. The tuned CNN (batch normalisation, dropout before the output layer, a
+# learning rate that decays to zero) keeps its validation loss falling to the last epoch,
+# and its training accuracy stays closer to the validation accuracy (in a full run, 0.950
+# against 0.931 at the end; the naive CNN's, 0.960 against 0.922). Which of the three
+# ingredients does the most is not tested here. The tuning paid off on both best validation
+# scores, in the printout after the training: in a full run on the real data the tuned CNN
+# reached the lower best validation loss (0.201 against 0.240) and the higher best validation
+# accuracy (0.931 against 0.922). One seed could be luck: the same two trainings with seed 7,
+# run outside the notebook, gave 0.930 against 0.923. Compared at the models that
+# `save_best=True` kept, it is ahead too (0.931 against 0.915 in the last table).
 #
 # (4) Read the last table: both CNNs beat the best dense network on validation and on test
-# (in a full run on the real data, test accuracy 0.902 and 0.904 against 0.885), with fewer parameters than the widest
-# dense network of exercise 4 (compare the summary above with 795,010 for 1,000 units),
-# because convolutions reuse the same small filters across the image and pooling tolerates
-# small shifts. The test accuracies stay close to the validation accuracies, which is what an
-# untouched test set should show.
+# (in a full run on the real data, test accuracy 0.902 for the naive and 0.914 for the tuned
+# CNN, against 0.885), with fewer parameters than the widest dense network of exercise 4
+# (compare the summary above, 225,034, with 795,010 for 1,000 units), because convolutions
+# reuse the same small filters across the image and pooling tolerates small shifts. The test
+# accuracies lie 1 to 2 points below the validation accuracies in all three rows, and they rank
+# the three models in the same order.
 
 # %% [markdown]
 # ## What we saw

@@ -28,13 +28,14 @@
 # **What you need**: notebooks 02 (a Keras MLP), 03 (validation, overfitting, EarlyStopping)
 # and 04 (optimizers, batch normalisation, dropout).
 #
-# **How long it takes**: the first time, 69 minutes and 2.5 GB of memory at most on 2 CPU
-# cores that other jobs were sharing (measured on the real data with 31 of its 32 training
-# runs; an upper bound, a machine of your own is faster), and much less the second time,
-# because every training goes through `cu.fit_cached` and replays from the cache. If you stop the notebook halfway, the runs that
-# finished are kept: run it again and it resumes where it stopped. On a Colab GPU expect
-# roughly 15 to 20 minutes (also an estimate: small dense networks keep a GPU mostly idle;
-# only the CNNs of exercise 6 gain much).
+# **How long it takes**: the first time, about half an hour and 2.6 GB of memory at most on
+# 2 CPU cores (measured with `make bench` in full mode on the real data: 27.6 and 31.8 minutes
+# in two runs; the CNNs of exercise 6 take 12 of them), and well under a minute the second
+# time (37 s, measured the same way), because every training goes through `cu.fit_cached` and
+# replays from the cache. If you stop the notebook halfway, the runs that finished are kept:
+# run it again and it resumes where it stopped. On a Colab GPU it should be faster (not
+# measured): small dense networks keep a GPU mostly idle; only the CNNs of exercise 6 gain
+# much.
 #
 # **Points**: 6 + 10 + 10 + (8 + 2) + (10 + 2) + 10 = 54, plus 4 bonus points. Each exercise
 # gives the task, then the solution between `### BEGIN SOLUTION` and `### END SOLUTION`, then
@@ -229,8 +230,8 @@ linear_model.summary()
 
 # %% [markdown]
 # **Slow cell** (full mode): two runs of at most 40 epochs; on the real data neither stopped
-# early, and they took 3.2 minutes on 2 CPU cores (measured while other jobs shared the
-# cores, so an upper bound; about 2.4 s an epoch). We use
+# early, and they took 1.3 minutes on 2 CPU cores (measured with `make bench`; about 1 s an
+# epoch). We use
 # SGD with a learning rate of 0.1: with batches of 128 images, the default 0.01 needs far
 # more epochs to settle.
 
@@ -289,9 +290,9 @@ for label, h in linear.items():
 raise NotImplementedError()
 
 # %% [markdown]
-# **Slow cell** (full mode): five runs of 25 epochs, about 2 s an epoch on a 2-core CPU:
-# about 4 to 5 minutes (an estimate). No EarlyStopping here: the exercise asks to watch the
-# curves over all epochs.
+# **Slow cell** (full mode): six runs of 25 epochs (five SGD rates and Adam), about 1.3 s an
+# epoch: 3.3 minutes on 2 CPU cores (measured with `make bench`). No EarlyStopping here: the
+# exercise asks to watch the curves over all epochs.
 
 # %%
 # YOUR CODE HERE
@@ -344,8 +345,8 @@ assert not np.any(corrupt_labels(mnist.labels_train, p=0.0) != mnist.labels_trai
 assert np.all(corrupt_labels(mnist.labels_train, p=1.0) != mnist.labels_train), "a changed label is never the true one"
 
 # %% [markdown]
-# **Slow cell** (full mode): one run of 25 epochs, 67 s on 2 shared CPU cores (measured; an
-# upper bound). The validation labels stay clean: we measure how well the model learned the
+# **Slow cell** (full mode): one run of 25 epochs, 42 s on 2 CPU cores (measured with
+# `make bench`). The validation labels stay clean: we measure how well the model learned the
 # *true* classes from partly wrong ones.
 
 # %%
@@ -387,10 +388,10 @@ table(noise_pair).round(3)
 raise NotImplementedError()
 
 # %% [markdown]
-# **Slow cell** (full mode): each sweep trains 5 networks for at most 20 epochs, 2 to 5 s
-# (10 units) and 12 to 14 s (1,000 units) an epoch on 2 CPU cores shared with other jobs: measured 7.4
-# minutes for the clean sweep and 9.3 for the one with wrong labels (upper bounds), and 5.5
-# for the bonus sweep below (EarlyStopping ends its wide networks sooner). The noise is drawn
+# **Slow cell** (full mode): each sweep trains 5 networks for at most 20 epochs, the widest
+# the slowest: measured 5.8 minutes for the clean sweep and the one with wrong labels together,
+# on 2 CPU cores (with `make bench`), and 2.1 minutes for the bonus sweep below (EarlyStopping
+# ends its wide networks sooner). The noise is drawn
 # once, with a fixed seed, and only the training set gets it.
 
 # %%
@@ -485,9 +486,9 @@ else:
     print("augmentation() is not defined (bonus 5.5 not done): no augmented images to show")
 
 # %% [markdown]
-# **Slow cell** (full mode): five runs of 20 epochs, 5 to 7.5 s an epoch on 2 CPU cores shared
-# with other jobs: measured 11 minutes (an upper bound); the bonus run with augmentation, in
-# the cell after it, took 3.5 minutes (10.5 s an epoch).
+# **Slow cell** (full mode): five runs of 20 epochs, about 2.2 s an epoch: measured 3.7 minutes
+# on 2 CPU cores (with `make bench`); the bonus run with augmentation, in the cell after it,
+# took 1.9 minutes (5.7 s an epoch).
 
 # %%
 # YOUR CODE HERE
@@ -550,9 +551,8 @@ naive_cnn.summary()
 assert naive_cnn.output_shape == (None, 10)
 
 # %% [markdown]
-# **Slow cell** (full mode): two runs of 15 epochs: measured 11 minutes (naive) and 9 minutes
-# (tuned) on 2 CPU cores shared with other jobs, an upper bound; on a GPU, a few seconds an
-# epoch.
+# **Slow cell** (full mode): two runs of 15 epochs: measured 4.7 minutes (naive) and 7.9
+# minutes (tuned) on 2 CPU cores (with `make bench`); on a GPU, a few seconds an epoch.
 # (The seed's CNN took about 6 minutes an epoch on the same CPU.)
 
 # %%
