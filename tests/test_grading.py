@@ -154,7 +154,12 @@ def graded(course):
     submission("ivan", crash)
     (subs / "henry_07_demo.ipynb").write_text("this is not json")
 
-    # the attacks, one per submission
+    # the attacks, one per submission; without a sandbox only the memory hog, which the grader's own
+    # memory watch stops: the others would really write into the venv, start a process that outlives
+    # the run, kill the runner and overwrite the solution file (their tests are skipped there)
+    submission("zz5_memory", hostile="hog = []\nfor _ in range(80):\n    hog.append(bytearray(100 * 2**20))")
+    if SANDBOX_PROBLEM is not None:
+        return _grade(subs, base, reference, solution, listener, site_packages)
     submission("zz1_pth", hostile=f"open({str(site_packages / 'zz_graded.pth')!r}, 'w').write('import os')")
     submission("zz2_solutions", hostile=(
         "import course_utils, pathlib\n"
@@ -167,14 +172,17 @@ def graded(course):
         "import subprocess\n"
         f"subprocess.Popen({SLEEPER.split()!r}, start_new_session=True)\n"
         "print('started a process that should outlive the run')"))
-    submission("zz5_memory", hostile="hog = []\nfor _ in range(80):\n    hog.append(bytearray(100 * 2**20))")
     submission("zz6_verdict", hostile=(
         "import json, os, pathlib\n"
         "for name in ['.executed.ipynb.status.json', 'result.json']:\n"
         "    pathlib.Path(name).write_text(json.dumps({'stopped': None, 'cell': None, 'ran': 99}))\n"
         "os.kill(os.getppid(), 9)\nos._exit(0)"))
     submission("zz7_vandal", hostile=f"open({str(solution)!r}, 'w').write('gone')")
+    return _grade(subs, base, reference, solution, listener, site_packages)
 
+
+def _grade(subs, base, reference, solution, listener, site_packages):
+    """Grade the class in ``subs`` (two at a time) and return what the tests read."""
     before = solution.read_bytes()
     start = time.monotonic()
     try:
@@ -294,17 +302,18 @@ def test_attack_allocating_8_gb_is_stopped_at_the_memory_limit(graded):
     assert r.first_error.startswith("cell 3 ((given)): memory limit exceeded")
 
 
+@needs_sandbox
 def test_attack_forging_its_verdict_is_graded_as_what_it_did(graded):
     r = graded["results"]["zz6_verdict"]
     assert r.status == "kernel died" and r.first_error == "cell 3 ((given)): kernel died"
     assert r.points == {"Exercise 1": (0.0, 1.0), "Exercise 2": (0.0, 1.0)}
 
 
+@needs_sandbox
 def test_attack_on_the_course_files_changes_nothing(graded):
     assert graded["solution"].read_bytes() == graded["solution_before"]
     r = graded["results"]["zz7_vandal"]
-    if SANDBOX_PROBLEM is None:
-        assert r.first_error.startswith("cell 3 ((given)): FileNotFoundError")
+    assert r.first_error.startswith("cell 3 ((given)): FileNotFoundError")
     report = (graded["report"] / "report.csv").read_text()
     assert "changed during grading" not in report
 
