@@ -26,15 +26,15 @@ install: $(STAMP) ## create .venv (if needed) and install the exact pins and cou
 lab: $(STAMP) ## install if needed, then open JupyterLab on the course
 	$(VENV)/bin/jupyter lab $$( [ "$$(id -u)" = 0 ] && echo --allow-root ) notebooks
 
-# Two workers, one file each at a time (--dist loadfile keeps a notebook's cells together);
-# the notebooks go first.
+# Two workers, one file each at a time (--dist loadfile keeps a notebook's cells together), in the
+# order conftest.py sets: the notebooks first, then the long test files.
 # Data: the real MNIST / Fashion-MNIST where their files are local (data/, the Keras cache,
 # $$COURSE_DATA_DIR), the stand-ins otherwise; never a download. The summary says which.
 # The tests marked slow (grading notebook 02, make execute's HTML, ...) are left to test-slow,
 # so that make test stays within its 4 minutes; CI runs both.
 TEST_ENV := COURSE_FAST=1 COURSE_DATA=auto COURSE_NO_DOWNLOAD=1
 test: $(STAMP) ## install if needed, then run the tests and every notebook (reduced mode; real data where present, else stand-ins)
-	$(TEST_ENV) $(PY) -m pytest -q -n 2 --dist loadfile -m "not slow" \
+	$(TEST_ENV) $(PY) -m pytest -q -n 2 --dist loadfile --no-loadscope-reorder -m "not slow" \
 		--nbval-lax --nbval-current-env --nbval-cell-timeout=600 $(NOTEBOOKS) tests
 
 test-slow: $(STAMP) ## the slow tests make test leaves out (about 1 min)

@@ -20,6 +20,26 @@ def pytest_configure(config):
             old.unlink()
 
 
+# `make test` runs with --dist loadfile --no-loadscope-reorder: each file is one unit of work for
+# a worker (a notebook's cells share one kernel), handed out in the order below: the notebooks,
+# then the contract runs (whole student notebooks; they replay what the notebooks trained into
+# the shared cache; the longest has a file of its own), then the grading tests, then the rest as
+# collected. Long units first keep both workers busy to the end (pytest-xdist would otherwise
+# order files by their number of tests, and the long contract runs would come last).
+FIRST_FILES = ("test_contract_run_miniproject.py", "test_contract_runs.py", "test_grading.py")
+
+
+def _unit_rank(item) -> int:
+    path = Path(str(item.fspath))
+    if path.suffix == ".ipynb":
+        return 0
+    return 1 + FIRST_FILES.index(path.name) if path.name in FIRST_FILES else 1 + len(FIRST_FILES)
+
+
+def pytest_collection_modifyitems(config, items):
+    items.sort(key=_unit_rank)  # a stable sort: the order within a rank is the collected one
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_setup(item):
     """Before a notebook's kernel starts (with its first cell), point its data log at that notebook."""
