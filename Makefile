@@ -31,7 +31,7 @@ lab: $(STAMP) ## install if needed, then open JupyterLab on the course
 # Data: the real MNIST / Fashion-MNIST where their files are local (data/, the Keras cache,
 # $$COURSE_DATA_DIR), the stand-ins otherwise; never a download. The summary says which.
 # The tests marked slow (grading notebook 02, make execute's HTML, ...) are left to test-slow,
-# so that make test stays within its 4 minutes; CI runs both.
+# to keep make test short (its 4-minute budget: README, What each notebook costs); CI runs both.
 TEST_ENV := COURSE_FAST=1 COURSE_DATA=auto COURSE_NO_DOWNLOAD=1
 test: $(STAMP) ## install if needed, then run the tests and every notebook (reduced mode; real data where present, else stand-ins)
 	$(TEST_ENV) $(PY) -m pytest -q -n 2 --dist loadfile --no-loadscope-reorder -m "not slow" \
