@@ -309,13 +309,13 @@ def test_attack_forging_its_verdict_is_graded_as_what_it_did(graded):
     assert r.points == {"Exercise 1": (0.0, 1.0), "Exercise 2": (0.0, 1.0)}
 
 
-@needs_sandbox
 def test_attack_on_the_course_files_changes_nothing(graded):
     assert graded["solution"].read_bytes() == graded["solution_before"]
-    r = graded["results"]["zz7_vandal"]
-    assert r.first_error.startswith("cell 3 ((given)): FileNotFoundError")
     report = (graded["report"] / "report.csv").read_text()
     assert "changed during grading" not in report
+    if SANDBOX_PROBLEM is None:  # without a sandbox the vandal is not in the class (see `graded`)
+        r = graded["results"]["zz7_vandal"]
+        assert r.first_error.startswith("cell 3 ((given)): FileNotFoundError")
 
 
 def test_report_gradebook_and_scratch_folders(graded):
