@@ -71,8 +71,8 @@ test-colab: $(COLAB_STAMP) ## the notebooks in a venv of Colab's versions (const
 		-p no:cacheprovider --import-mode=importlib --nbval-lax --nbval-current-env --nbval-cell-timeout=600 \
 		$(CURDIR)/tests/test_colab_env.py $(abspath $(NOTEBOOKS))
 
-sync: $(STAMP) ## pair notebooks/*.ipynb with notebooks/*.py (newest wins) and strip outputs
-	$(VENV)/bin/jupytext --sync notebooks/*.py notebooks/*.ipynb
+sync: $(STAMP) ## pair notebooks/*.ipynb with notebooks/*.py (newest wins, cell metadata included) and strip outputs
+	$(PY) -m course_utils.notebooks sync notebooks/*.py
 	$(PY) -m course_utils.notebooks strip notebooks/*.ipynb
 
 execute: $(STAMP) ## run every notebook headless in full mode into build/executed (ipynb + HTML, plots offline)

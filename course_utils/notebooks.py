@@ -2,6 +2,7 @@
 
 Used by ``make sync`` and by ``tests/test_notebooks.py``::
 
+    python -m course_utils.notebooks sync notebooks/*.py       # pair .py and .ipynb, the newer winning
     python -m course_utils.notebooks strip notebooks/*.ipynb   # clear outputs in place
     python -m course_utils.notebooks check                     # report what is out of order
 """
@@ -105,21 +106,76 @@ def strip(paths: list[str]) -> list[str]:
     return written
 
 
+PAIRED_CELL_METADATA = ("tags", "nbgrader", "course")   # the cell metadata the .py keeps (jupytext.toml)
+
+
+def _paired_view(cell) -> tuple:
+    meta = cell.get("metadata") or {}
+    return cell["cell_type"], source(cell).strip(), json.dumps({k: meta[k] for k in PAIRED_CELL_METADATA if k in meta},
+                                                               sort_keys=True)
+
+
 def pair_problems(notebook: Path) -> list[str]:
-    """Return how ``notebook`` (.ipynb) and its paired .py differ; empty when in sync."""
+    """Return how ``notebook`` (.ipynb) and its paired .py differ (sources, and the grading metadata); empty when in sync."""
     import jupytext
 
     script = notebook.with_suffix(".py")
     if not script.exists():
         return [f"{notebook.name} has no paired {script.name} (run `make sync`)"]
-    left = [(c["cell_type"], source(c).strip()) for c in read(notebook)["cells"]]
-    right = [(c["cell_type"], source(c).strip()) for c in jupytext.read(script)["cells"]]
+    left = [_paired_view(c) for c in read(notebook)["cells"]]
+    right = [_paired_view(c) for c in jupytext.read(script)["cells"]]
     if left == right:
         return []
     for i, (a, b) in enumerate(zip(left, right)):
         if a != b:
             return [f"{notebook.name} and {script.name} differ from cell {i + 1} on (run `make sync`)"]
     return [f"{notebook.name} has {len(left)} cells, {script.name} has {len(right)} (run `make sync`)"]
+
+
+def write_script(nb, path: Path) -> None:
+    """Write ``nb`` as its paired percent-format .py, with the filters of jupytext.toml (also when called
+    from Python, where jupytext does not read that file)."""
+    import copy
+
+    import jupytext
+
+    nb = copy.deepcopy(nb)
+    nb.metadata["jupytext"] = {"notebook_metadata_filter": "kernelspec,-jupytext",
+                               "cell_metadata_filter": ",".join(PAIRED_CELL_METADATA) + ",-all"}
+    jupytext.write(nb, path, fmt="py:percent")
+
+
+def sync(scripts: list[str | Path]) -> list[Path]:
+    """Bring each pair up to date, the newer file winning; return the files written.
+
+    A newer .py goes into its .ipynb with its cells' sources and their
+    ``tags``/``nbgrader``/``course`` metadata (what ``jupytext --sync`` does,
+    but it keeps the old metadata of the .ipynb), the cell ids of the .ipynb
+    kept where the cells match, outputs cleared; a newer .ipynb goes into its .py.
+    """
+    import jupytext
+    from jupytext.combine import combine_inputs_with_outputs
+
+    written = []
+    for script in map(Path, scripts):
+        notebook = script.with_suffix(".ipynb")
+        if notebook.exists() and notebook.stat().st_mtime > script.stat().st_mtime:
+            before = script.read_text(encoding="utf-8")
+            write_script(jupytext.read(notebook), script)
+            if script.read_text(encoding="utf-8") != before:
+                written.append(script)
+            continue
+        text = jupytext.read(script)
+        text.metadata.setdefault("jupytext", {})["cell_metadata_filter"] = ",".join(PAIRED_CELL_METADATA) + ",-all"
+        nb = combine_inputs_with_outputs(text, jupytext.read(notebook), fmt="py:percent") if notebook.exists() else text
+        nb.metadata.pop("jupytext", None)
+        data = json.loads(jupytext.writes(nb, fmt="ipynb"))
+        strip_outputs(data)
+        new = json.dumps(data, indent=1, ensure_ascii=False) + "\n"
+        if not notebook.exists() or notebook.read_text(encoding="utf-8") != new:
+            notebook.write_text(new, encoding="utf-8")
+            written.append(notebook)
+    return written
 
 
 def problems(root: Path | None = None) -> list[str]:
@@ -147,6 +203,10 @@ def main(argv: list[str]) -> int:
     if argv[:1] == ["strip"]:
         for path in strip(argv[1:]):
             print(f"stripped outputs from {path}")
+        return 0
+    if argv[:1] == ["sync"]:
+        for path in sync(argv[1:]):
+            print(f"wrote {path}")
         return 0
     if argv[:1] == ["check"]:
         found = problems()
