@@ -86,12 +86,15 @@ def data_used(executed: Path) -> str:
     ``"real: MNIST, Fashion-MNIST; stand-in: IMDB"``, ``"stand-in"`` (everything),
     ``"real"`` (everything), or ``"-"`` when no dataset was loaded.
     """
-    import re
-
     try:
         text = executed.read_text(encoding="utf-8")
     except OSError:
         return "-"
+    return data_named_in(text)
+
+
+def data_named_in(text: str) -> str:
+    """Return which data the loaders' lines in ``text`` (an executed notebook) name, as :func:`data_used` does."""
     titles = "MNIST|Fashion-MNIST|IMDB|The IMDB word index"
     real = re.findall(rf"\[real data\] ({titles}):", text)
     fake = re.findall(rf"(?:\[stand-in data\] |STAND-IN DATA: )({titles})[: ]", text)

@@ -91,8 +91,7 @@ def write_notebook_pair(nb: dict, path: Path) -> None:
 
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
-    jupytext.write(jupytext.reads(path.read_text(encoding="utf-8"), fmt="ipynb"), path.with_suffix(".py"),
-                   fmt="py:percent")
+    notebooks.write_script(jupytext.reads(path.read_text(encoding="utf-8"), fmt="ipynb"), path.with_suffix(".py"))
 
 
 def generate(paths: list[str | Path], root: Path | None = None) -> list[Path]:
