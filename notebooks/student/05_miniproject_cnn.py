@@ -145,40 +145,48 @@ def train_and_val(histories, metric="loss"):
 # set in places and split the test set in others; then the test score is no longer an honest
 # estimate.)
 
-# %%
+# %% nbgrader={"grade": false, "grade_id": "ex1_load_solution", "locked": false, "schema_version": 3, "solution": true, "task": false}
 # YOUR CODE HERE
 raise NotImplementedError()
 
-# %%
+# %% course={"uses": {"fashion_head": ["array", "x_fashion_train[:200]"], "label_heads": ["json", "[y_mnist_train[:200].tolist(), y_fashion_train[:200].tolist(), y_mnist_test[:50].tolist(), y_fashion_test[:50].tolist()]"], "mnist_head": ["array", "x_mnist_train[:200]"], "shapes": ["json", "[list(np.shape(a)) for a in (x_mnist_train, y_mnist_train, x_mnist_test, y_mnist_test, x_fashion_train, y_fashion_train, x_fashion_test, y_fashion_test)]"]}} nbgrader={"grade": true, "grade_id": "ex1_load", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+for name, images in [("x_mnist_train", x_mnist_train), ("x_fashion_test", x_fashion_test)]:
+    assert images.shape[1:] == (28, 28) and images.dtype == np.uint8, f"{name}: 28x28 uint8 images"
+assert len(x_mnist_train) == len(y_mnist_train) and len(x_fashion_test) == len(y_fashion_test)
+
+# %% nbgrader={"grade": false, "grade_id": "ex1_plots_solution", "locked": false, "schema_version": 3, "solution": true, "task": false}
 # YOUR CODE HERE
 raise NotImplementedError()
 
-# %%
+# %% nbgrader={"grade": false, "grade_id": "ex1_prepare_solution", "locked": false, "schema_version": 3, "solution": true, "task": false}
 # YOUR CODE HERE
 raise NotImplementedError()
 
 # %% [markdown]
 # The checks below hold for any correct `prepare`:
 
-# %%
+# %% course={"uses": {"probe": ["namespace", "prepare(x_mnist_train[:1200], y_mnist_train[:1200], x_mnist_test[:120], y_mnist_test[:120], 'probe')"]}} nbgrader={"grade": true, "grade_id": "ex1_prepare", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
 mnist = prepare(x_mnist_train, y_mnist_train, x_mnist_test, y_mnist_test, "mnist")
 fashion = prepare(x_fashion_train, y_fashion_train, x_fashion_test, y_fashion_test, "fashion")
-for data in (mnist, fashion):
+for data, images in ((mnist, x_mnist_train), (fashion, x_fashion_train)):
     print(f"{data.name:8s} train {data.x_train.shape} | validation {data.x_val.shape} | "
           f"test {data.x_test.shape} | labels {data.y_train.shape}")
     assert data.x_train.shape[1:] == (784,) and data.x_train.dtype == np.float32
     assert 0.0 <= data.x_train.min() and data.x_train.max() <= 1.0 and data.x_train.max() > 0.5
     assert data.y_train.shape == (len(data.x_train), 10) and np.all(data.y_train.sum(axis=1) == 1)
     assert np.array_equal(data.y_val.argmax(axis=1), data.labels_val)
-    assert len(data.x_val) == round(len(x_mnist_train) / 12)
+    assert len(data.x_val) == round(len(images) / 12)
+    assert len(data.x_train) + len(data.x_val) == len(images), "every training image in one of the two sets"
+    assert np.isclose(data.x_train.sum(dtype="float64") + data.x_val.sum(dtype="float64"),
+                      images.sum(dtype="float64") / 255, rtol=1e-6), "the two sets split the images, none twice"
     assert np.allclose(np.bincount(data.labels_val) / len(data.labels_val),
                        np.bincount(data.labels_train) / len(data.labels_train), atol=0.01)
 print("one label, one-hot:", mnist.labels_train[0], "->", mnist.y_train[0])
 
-# %% [markdown]
+# %% [markdown] nbgrader={"grade": true, "grade_id": "ex1_answer", "locked": false, "points": 2, "schema_version": 3, "solution": true, "task": false}
 # **Answer:** _Write your answer here (a few sentences)._
 
-# %% [markdown]
+# %% [markdown] nbgrader={"grade": false, "grade_id": "ex2_plots", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": true}
 # ## Exercise 2: no hidden layer (10 points)
 #
 # A network with no hidden layer is **softmax regression**: one `Dense` layer of 10 units with
@@ -205,14 +213,14 @@ print("one label, one-hot:", mnist.labels_train[0], "->", mnist.y_train[0])
 # 5. Report the best validation accuracy on each dataset. Do you see overfitting with this
 #    simple model? Answer for each dataset. (1 pt)
 
-# %%
+# %% nbgrader={"grade": false, "grade_id": "ex2_build_mlp_solution", "locked": false, "schema_version": 3, "solution": true, "task": false}
 # YOUR CODE HERE
 raise NotImplementedError()
 
 # %% [markdown]
 # The tests: a builder that passes them builds exactly the layers asked for.
 
-# %%
+# %% course={"uses": {"again": ["keras", "build_mlp(n_hidden=3, width=5, dropout=0.2, l2=0.01, optimizer='sgd', learning_rate=0.05, n_inputs=30, seed=3)"], "deep": ["keras", "build_mlp(n_hidden=2, width=64, dropout=0.1, l2=1e-3, optimizer='adam')"], "fast": ["keras", "build_mlp(learning_rate=0.5)"], "other": ["keras", "build_mlp(n_hidden=3, width=5, dropout=0.2, l2=0.01, optimizer='sgd', learning_rate=0.05, n_inputs=30, seed=3)"], "pre": ["keras", "build_mlp(n_hidden=1, width=4, preprocessing=[layers.Reshape((28, 28, 1)), layers.Flatten()])"], "seed4": ["keras", "build_mlp(n_hidden=3, width=5, dropout=0.2, l2=0.01, optimizer='sgd', learning_rate=0.05, n_inputs=30, seed=4)"], "small": ["keras", "build_mlp(n_hidden=1, width=7, n_inputs=20)"], "softmax": ["keras", "build_mlp(n_hidden=0)"]}} nbgrader={"grade": true, "grade_id": "ex2_build_mlp", "locked": true, "points": 5, "schema_version": 3, "solution": false, "task": false}
 linear_model = build_mlp(n_hidden=0)
 assert [type(layer).__name__ for layer in linear_model.layers] == ["Dense"]
 assert linear_model.layers[0].units == 10 and linear_model.count_params() == 784 * 10 + 10
@@ -235,7 +243,7 @@ linear_model.summary()
 # SGD with a learning rate of 0.1: with batches of 128 images, the default 0.01 needs far
 # more epochs to settle.
 
-# %%
+# %% nbgrader={"grade": false, "grade_id": "ex2_linear_solution", "locked": false, "schema_version": 3, "solution": true, "task": false}
 # YOUR CODE HERE
 raise NotImplementedError()
 
@@ -247,14 +255,14 @@ linear_table["final gap (train - val accuracy)"] = [h.history["accuracy"][-1] - 
                                                     for h in linear.values()]
 linear_table.round(3)
 
-# %%
+# %% course={"uses": {"linear": ["histories", "linear"], "linear_fashion": ["keras", "linear['Fashion-MNIST'].model"], "linear_mnist": ["keras", "linear['MNIST'].model"]}} nbgrader={"grade": true, "grade_id": "ex2_linear", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
 for label, h in linear.items():
     assert max(h.history["val_accuracy"]) > 0.3, f"{label}: softmax regression should beat chance (10%)"
 
-# %% [markdown]
+# %% [markdown] nbgrader={"grade": true, "grade_id": "ex2_answer", "locked": false, "points": 1, "schema_version": 3, "solution": true, "task": false}
 # **Answer:** _Write your answer here (a few sentences)._
 
-# %% [markdown]
+# %% [markdown] nbgrader={"grade": false, "grade_id": "ex3_summary_and_plot", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": true}
 # ## Exercise 3: one hidden layer, optimizers, errors and noisy labels (10 points)
 #
 # We stay on MNIST and add one hidden layer of 128 ReLU units.
@@ -285,7 +293,7 @@ for label, h in linear.items():
 # (The seed drew the indices with replacement, and let a "changed" label land on the true
 # class, so fewer than p of the labels were actually wrong.)
 
-# %%
+# %% nbgrader={"grade": false, "grade_id": "ex3_summary_solution", "locked": false, "schema_version": 3, "solution": true, "task": false}
 # YOUR CODE HERE
 raise NotImplementedError()
 
@@ -294,7 +302,7 @@ raise NotImplementedError()
 # epoch: 3.3 minutes on 2 CPU cores (measured with `make bench`). No EarlyStopping here: the
 # exercise asks to watch the curves over all epochs.
 
-# %%
+# %% nbgrader={"grade": false, "grade_id": "ex3_runs_solution", "locked": false, "schema_version": 3, "solution": true, "task": false}
 # YOUR CODE HERE
 raise NotImplementedError()
 
@@ -309,32 +317,36 @@ optimizer_table["largest val accuracy drop"] = [-np.diff(h.history["val_accuracy
                                                 for h in optimizer_runs.values()]
 optimizer_table.round(3)
 
-# %%
+# %% course={"uses": {"adam": ["keras", "optimizer_runs['Adam 0.001'].model"], "optimizer_runs": ["histories", "optimizer_runs"], "sgd_01": ["keras", "optimizer_runs['SGD 0.1'].model"], "sgd_3": ["keras", "optimizer_runs['SGD 3'].model"]}} nbgrader={"grade": true, "grade_id": "ex3_runs", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+assert set(optimizer_runs) == {"SGD 3", "SGD 1", "SGD 0.1", "SGD 0.01", "SGD 0.001", "Adam 0.001"}
+assert all(len(h.history["loss"]) == cu.epochs(25) for h in optimizer_runs.values()), "cu.epochs(25) epochs"
+
+# %% nbgrader={"grade": false, "grade_id": "ex3_compare_solution", "locked": false, "schema_version": 3, "solution": true, "task": false}
 # YOUR CODE HERE
 raise NotImplementedError()
 
-# %% [markdown]
+# %% [markdown] nbgrader={"grade": true, "grade_id": "ex3_answer_optimizers", "locked": false, "points": 2, "schema_version": 3, "solution": true, "task": false}
 # **Answer:** _Write your answer here (a few sentences)._
 
 # %% [markdown]
 # Exercise 3.6: the errors of the Adam model on the **test** set (we only look; nothing is
 # chosen from it).
 
-# %%
+# %% nbgrader={"grade": false, "grade_id": "ex3_wrong_solution", "locked": false, "schema_version": 3, "solution": true, "task": false}
 # YOUR CODE HERE
 raise NotImplementedError()
 
-# %%
+# %% course={"uses": {"adam": ["keras", "optimizer_runs['Adam 0.001'].model"], "wrong": ["array", "wrong"]}} nbgrader={"grade": true, "grade_id": "ex3_wrong", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 assert len(wrong) < 0.7 * len(mnist.x_test), "a trained network gets most test digits right"
 
 # %% [markdown]
 # Exercise 3.7: noisy labels. First the function, then tests that hold for any correct one.
 
-# %%
+# %% nbgrader={"grade": false, "grade_id": "ex3_corrupt_solution", "locked": false, "schema_version": 3, "solution": true, "task": false}
 # YOUR CODE HERE
 raise NotImplementedError()
 
-# %%
+# %% course={"uses": {"c_0": ["array", "corrupt_labels(np.arange(1000) % 10, p=0.0)"], "c_1": ["array", "corrupt_labels(np.arange(1000) % 10, p=1.0)"], "c_a": ["array", "corrupt_labels(np.arange(1000) % 10, p=0.3, seed=5)"], "c_again": ["array", "corrupt_labels(np.arange(1000) % 10, p=0.3, seed=5)"], "c_b": ["array", "corrupt_labels(np.arange(1000) % 10, p=0.3, seed=6)"]}} nbgrader={"grade": true, "grade_id": "ex3_corrupt", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 labels_noisy = corrupt_labels(mnist.labels_train, p=0.2)
 changed = labels_noisy != mnist.labels_train
 print(f"{changed.sum()} of {len(changed)} labels changed ({changed.mean():.1%}); "
@@ -349,14 +361,18 @@ assert np.all(corrupt_labels(mnist.labels_train, p=1.0) != mnist.labels_train), 
 # `make bench`). The validation labels stay clean: we measure how well the model learned the
 # *true* classes from partly wrong ones.
 
-# %%
+# %% nbgrader={"grade": false, "grade_id": "ex3_noisy_solution", "locked": false, "schema_version": 3, "solution": true, "task": false}
 # YOUR CODE HERE
 raise NotImplementedError()
 
 # %%
 table(noise_pair).round(3)
 
-# %% [markdown]
+# %% course={"uses": {"noise_pair": ["histories", "noise_pair"], "noisy_model": ["keras", "noise_pair['20% wrong labels'].model"]}} nbgrader={"grade": true, "grade_id": "ex3_noisy", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+assert set(noise_pair) == {"clean labels", "20% wrong labels"}
+assert len(noise_pair["20% wrong labels"].history["loss"]) == cu.epochs(25), "cu.epochs(25) epochs"
+
+# %% [markdown] nbgrader={"grade": true, "grade_id": "ex3_answer_noise", "locked": false, "points": 1, "schema_version": 3, "solution": true, "task": false}
 # **Answer:** _Write your answer here (a few sentences)._
 
 # %% [markdown]
@@ -383,7 +399,7 @@ table(noise_pair).round(3)
 # validation loss turning up. Only the final training accuracy depends on it: read it as the
 # fit a network reached by the time its validation loss stopped improving.
 
-# %%
+# %% nbgrader={"grade": false, "grade_id": "ex4_width_sweep_solution", "locked": false, "schema_version": 3, "solution": true, "task": false}
 # YOUR CODE HERE
 raise NotImplementedError()
 
@@ -394,20 +410,32 @@ raise NotImplementedError()
 # ends its wide networks sooner). The noise is drawn
 # once, with a fixed seed, and only the training set gets it.
 
-# %%
+# %% nbgrader={"grade": false, "grade_id": "ex4_sweeps_solution", "locked": false, "schema_version": 3, "solution": true, "task": false}
 # YOUR CODE HERE
 raise NotImplementedError()
 
 # %% [markdown]
 # Exercise 4.4 (bonus): the same sweep on noisy pixels.
 
-# %%
+# %% nbgrader={"grade": false, "grade_id": "ex4_pixels_solution", "locked": false, "schema_version": 3, "solution": true, "task": false}
 # YOUR CODE HERE
 raise NotImplementedError()
 
 # %%
 sweep_table = pd.concat({kind: table(runs) for kind, runs in sweeps.items()}, names=["training data", "width"])
 sweep_table.round(3)
+
+# %% course={"uses": {"clean": ["histories", "sweeps['clean']"], "narrow": ["keras", "sweeps['clean'][WIDTHS[0]].model"], "wide": ["keras", "sweeps['clean'][WIDTHS[-1]].model"], "widths": ["json", "WIDTHS"]}} nbgrader={"grade": true, "grade_id": "ex4_clean", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+assert list(sweeps["clean"]) == WIDTHS, "one run per width of WIDTHS"
+
+# %% course={"uses": {"noisy": ["histories", "sweeps['50% wrong labels']"], "noisy_wide": ["keras", "sweeps['50% wrong labels'][WIDTHS[-1]].model"], "widths": ["json", "WIDTHS"]}} nbgrader={"grade": true, "grade_id": "ex4_noisy", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+assert list(sweeps["50% wrong labels"]) == WIDTHS, "one run per width of WIDTHS"
+
+# %% course={"bonus": true, "points": 2, "uses": {"pixels": ["histories", "sweeps['pixel noise (variance 0.1)']"], "pixels_wide": ["keras", "sweeps['pixel noise (variance 0.1)'][WIDTHS[-1]].model"], "widths": ["json", "WIDTHS"]}} nbgrader={"grade": true, "grade_id": "ex4_pixels", "locked": true, "points": 0, "schema_version": 3, "solution": false, "task": false}
+if "pixel noise (variance 0.1)" in sweeps:
+    assert list(sweeps["pixel noise (variance 0.1)"]) == WIDTHS, "one run per width of WIDTHS"
+else:
+    print("bonus 4.4 not done: nothing to check")
 
 # %%
 cu.plot_sweep(WIDTHS, {kind: [best(h)["best val loss"] for h in runs.values()] for kind, runs in sweeps.items()},
@@ -425,7 +453,7 @@ noisy_sweep = {f"{w} units": h for w, h in sweeps["50% wrong labels"].items()}
 cu.compare_histories(noisy_sweep, metric="val_loss", title="50% wrong labels: validation loss by width")
 cu.compare_histories(noisy_sweep, metric="accuracy", title="50% wrong labels: training accuracy by width")
 
-# %% [markdown]
+# %% [markdown] nbgrader={"grade": true, "grade_id": "ex4_answer", "locked": false, "points": 4, "schema_version": 3, "solution": true, "task": false}
 # **Answer:** _Write your answer here (a few sentences)._
 
 # %% [markdown]
@@ -460,7 +488,7 @@ cu.compare_histories(noisy_sweep, metric="accuracy", title="50% wrong labels: tr
 # model), so compare them by accuracy; and Keras measures the training accuracy with dropout
 # (and augmentation) switched on, which lowers it.
 
-# %%
+# %% nbgrader={"grade": false, "grade_id": "ex5_augmentation_solution", "locked": false, "schema_version": 3, "solution": true, "task": false}
 # YOUR CODE HERE
 raise NotImplementedError()
 
@@ -470,13 +498,13 @@ raise NotImplementedError()
 # layer's random generator, one row per layer. (This cell and the augmented run are skipped
 # when the bonus is not done.)
 
-# %%
+# %% course={"bonus": true, "points": 2, "uses": {"augment": ["keras", "keras.Sequential([keras.Input(shape=(784,)), *augmentation()])"], "augmented": ["keras", "deep_runs['augmentation'].model"], "deep_runs": ["histories", "deep_runs"]}} nbgrader={"grade": true, "grade_id": "ex5_augmentation", "locked": true, "points": 0, "schema_version": 3, "solution": false, "task": false}
 if "augmentation" in globals():
     sample = fashion.x_train[:8]
     augmented = keras.Sequential([keras.Input(shape=(784,)), *augmentation()])(sample, training=True)
     cu.plot_images(np.concatenate([sample, np.asarray(augmented)]).reshape(-1, 28, 28),
                    np.concatenate([fashion.labels_train[:8]] * 2), class_names=cu.FASHION_CLASSES, ncols=8)
-    assert np.asarray(augmented).max() <= 1.0 + 1e-6, "augmentation keeps the scale: the pixels are scaled once"
+    assert 0.5 < np.asarray(augmented).max() <= 1.0 + 1e-6, "augmentation keeps the scale: the pixels are scaled once"
     random_layers = [layer for layer in augmentation() if type(layer).__name__.startswith("Random")]
     draws = np.array([keras.ops.convert_to_numpy(keras.random.uniform((5,), seed=layer.generator))
                       for layer in random_layers])
@@ -490,14 +518,14 @@ else:
 # on 2 CPU cores (with `make bench`); the bonus run with augmentation, in the cell after it,
 # took 1.9 minutes (5.7 s an epoch).
 
-# %%
+# %% nbgrader={"grade": false, "grade_id": "ex5_runs_solution", "locked": false, "schema_version": 3, "solution": true, "task": false}
 # YOUR CODE HERE
 raise NotImplementedError()
 
 # %% [markdown]
 # Exercise 5.5 (bonus): the same network with augmentation.
 
-# %%
+# %% nbgrader={"grade": false, "grade_id": "ex5_augmented_run_solution", "locked": false, "schema_version": 3, "solution": true, "task": false}
 # YOUR CODE HERE
 raise NotImplementedError()
 
@@ -514,10 +542,21 @@ deep_table.round(3)
 cu.compare_histories(deep_runs, metric="val_loss", logy=True, title="Fashion-MNIST, 3x128: validation loss")
 cu.compare_histories(deep_runs, metric="val_accuracy", title="Fashion-MNIST, 3x128: validation accuracy")
 
-# %% [markdown]
+# %% course={"uses": {"deep_runs": ["histories", "deep_runs"], "kept": ["keras", "keras.models.load_model(deep_runs['3x128'].best_model_path)"], "plain": ["keras", "deep_runs['3x128'].model"]}} nbgrader={"grade": true, "grade_id": "ex5_deep", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+assert [layer.units for layer in deep_runs["3x128"].model.layers if isinstance(layer, layers.Dense)] == \
+    [128, 128, 128, 10], "3 hidden layers of 128 units"
+assert deep_runs["3x128"].best_model_path is not None, "train with save_best=True"
+
+# %% course={"uses": {"deep_runs": ["histories", "deep_runs"], "l2_big": ["keras", "deep_runs['L2 1'].model"], "l2_small": ["keras", "deep_runs['L2 0.001'].model"]}} nbgrader={"grade": true, "grade_id": "ex5_l2", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+assert {"L2 1", "L2 0.001"} <= set(deep_runs), "the two L2 runs"
+
+# %% course={"uses": {"deep_runs": ["histories", "deep_runs"], "drop_big": ["keras", "deep_runs['dropout 0.5'].model"], "drop_small": ["keras", "deep_runs['dropout 0.05'].model"]}} nbgrader={"grade": true, "grade_id": "ex5_dropout", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+assert {"dropout 0.5", "dropout 0.05"} <= set(deep_runs), "the two dropout runs"
+
+# %% [markdown] nbgrader={"grade": true, "grade_id": "ex5_answer", "locked": false, "points": 4, "schema_version": 3, "solution": true, "task": false}
 # **Answer:** _Write your answer here (a few sentences)._
 
-# %% [markdown]
+# %% [markdown] nbgrader={"grade": false, "grade_id": "ex6_plot", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": true}
 # ## Exercise 6: convolutional networks (10 points)
 #
 # Convolutional networks have an inductive bias that suits images: small filters, shared
@@ -541,11 +580,11 @@ cu.compare_histories(deep_runs, metric="val_accuracy", title="Fashion-MNIST, 3x1
 # the flat vectors of exercise 1 and turns them back into 28x28x1 images with a `Reshape`
 # layer, so that all models share one data layout.
 
-# %%
+# %% nbgrader={"grade": false, "grade_id": "ex6_build_cnn_solution", "locked": false, "schema_version": 3, "solution": true, "task": false}
 # YOUR CODE HERE
 raise NotImplementedError()
 
-# %%
+# %% course={"uses": {"cnn_runs": ["histories", "cnn_runs"], "fresh": ["keras", "build_cnn(tuned=False)"], "naive": ["keras", "cnn_runs['naive CNN'].model"]}} nbgrader={"grade": true, "grade_id": "ex6_naive", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
 naive_cnn = build_cnn(tuned=False)
 naive_cnn.summary()
 assert naive_cnn.output_shape == (None, 10)
@@ -555,7 +594,7 @@ assert naive_cnn.output_shape == (None, 10)
 # minutes (tuned) on 2 CPU cores (with `make bench`); on a GPU, a few seconds an epoch.
 # (The seed's CNN took about 6 minutes an epoch on the same CPU.)
 
-# %%
+# %% nbgrader={"grade": false, "grade_id": "ex6_runs_solution", "locked": false, "schema_version": 3, "solution": true, "task": false}
 # YOUR CODE HERE
 raise NotImplementedError()
 
@@ -607,10 +646,10 @@ def kept_scores(history):
 final_table = pd.DataFrame.from_dict({label: kept_scores(h) for label, h in final.items()}, orient="index")
 final_table.round(3)
 
-# %%
+# %% course={"uses": {"cnn_runs": ["histories", "cnn_runs"], "tuned": ["keras", "cnn_runs['tuned CNN'].model"]}} nbgrader={"grade": true, "grade_id": "ex6_tuned", "locked": true, "points": 4, "schema_version": 3, "solution": false, "task": false}
 assert final_table.loc["tuned CNN", "test accuracy"] > 0.3, "a trained CNN beats chance (10%) by far"
 
-# %% [markdown]
+# %% [markdown] nbgrader={"grade": true, "grade_id": "ex6_answer", "locked": false, "points": 2, "schema_version": 3, "solution": true, "task": false}
 # **Answer:** _Write your answer here (a few sentences)._
 
 # %% [markdown]

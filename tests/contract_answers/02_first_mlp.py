@@ -7,13 +7,13 @@ where a given cell needs a name the text does not give, the run fails, as it wou
 """
 
 # %% 8. Exercise: an MLP for MNIST, solution 1
-digit_mlp = keras.Sequential([
+mnist_model = keras.Sequential([
     keras.Input(shape=(28, 28)),
     keras.layers.Flatten(),
     keras.layers.Dense(64, activation="relu"),
     keras.layers.Dense(10, activation="softmax"),
 ])
-digit_mlp.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
-digit_mlp.fit(x_train_digits, y_train_digits, validation_split=0.2, epochs=cu.epochs(10), verbose=2)
-_, digits_accuracy = digit_mlp.evaluate(x_test_digits, y_test_digits, verbose=0)
+mnist_model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+mnist_model.fit(x_train_digits, y_train_digits, validation_split=0.2, epochs=cu.epochs(10), verbose=2)
+_, digits_accuracy = mnist_model.evaluate(x_test_digits, y_test_digits, verbose=0)
 print(digits_accuracy)
