@@ -1,28 +1,26 @@
 """Train once, replay afterwards: :func:`fit_cached` (and :func:`tuner_folder`).
 
-A long training run is stored under the course cache folder, one folder per
-experiment name: the history (JSON), the trained weights, the optimizer's
-state, the best checkpoint when asked for, copies of the files the run's
-``ModelCheckpoint`` callbacks wrote, and the key they were all made under.
-The next call with the same experiment replays it in a second, without
-training. The key covers everything that changes the result:
+A long training run is stored under the course cache folder (:mod:`course_utils.cache`:
+one folder per experiment name and variant): the history, the trained model
+with the optimizer's state, the best checkpoint when asked for, copies of the
+files the run's ``ModelCheckpoint`` callbacks wrote, and the key it was made
+under. The next call with the same experiment replays it in a second. Two
+things decide whether a replay is honest:
 
-* the model: its architecture, its starting weights (a checksum, which
-  captures the seed, the initializers and any earlier training) and the code
-  of its custom layers;
-* the compile settings: optimizer, loss and metrics, with the code of any
-  custom loss, metric or schedule;
-* the fit arguments, the callbacks (their settings of any type, and the code
-  of custom callbacks and of the functions they hold, such as a
-  ``LearningRateScheduler`` schedule), ``save_best``, the data (shapes and a
-  checksum) and the mode.
+* the **key**, a checksum of everything that takes part: the architecture,
+  the starting weights (a checksum, which captures the seed, the
+  initializers and any earlier training), the compile settings, the fit
+  arguments, the callbacks (their settings of any type), the code of every
+  function and class of yours that takes part and the values it reads,
+  ``save_best``, the data and the mode;
+* the **probe** (:mod:`course_utils.probe`): the loss and metrics of the first
+  training steps, stored with the run and recomputed from the model as it is
+  before every replay. A change the key's description misses but that
+  changes the computation from the first steps on is caught there.
 
-Keras's automatic names (``dense_3``, ``adam_2``) stay out of the key, so a
-re-run cell replays. A changed experiment retrains; an incomplete, foreign or
-older entry is reported and retrained, never trusted. An entry is written in
-a temporary folder and renamed into place, and a lock stops two processes
-(two kernels, two test workers) from training the same entry at once: the
-second one waits, then replays.
+A retrain says why (what changed since the newest entry of that name, or
+that the probe disagreed). Keras's automatic names (``dense_3``, ``adam_2``)
+stay out of the key, so a re-run cell replays.
 
 Example (notebooks 02-05)::
 
@@ -35,7 +33,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 import shutil
 import time
@@ -47,14 +44,13 @@ from typing import Any
 
 import numpy as np
 
-from . import config
-from .keys import Describer, canonical_names, fingerprint, is_library, qualname, starting_state
+from . import cache, config, keys, probe
+from .cache import BEST_FILE, FORMAT, MODEL_FILE, WEIGHTS_FILE
+from .keys import (_KERAS_INTERNALS, Describer, _plain, canonical_names, fingerprint, is_library, lambdas_dropped,
+                   qualname, starting_state, what_changed)
 
-FORMAT = "course_utils.fit_cached/2"
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
-ENTRY_FILE = "entry.json"
-MODEL_FILE = "model.keras"
-BEST_FILE = "best.keras"
+
 
 @dataclass
 class CachedHistory:
@@ -62,8 +58,9 @@ class CachedHistory:
 
     ``history`` (metric -> list per epoch), ``epoch`` and ``params`` as in
     Keras, plus ``model``, ``from_cache`` (True when replayed), ``seconds``
-    (the original training time), ``best_model_path`` (or None), ``key``, and
-    ``not_restored``: what a replay could not bring back (empty after training).
+    (the original training time), ``best_model_path`` (or None), ``key``,
+    ``not_restored``: what a replay could not bring back (empty after
+    training), and ``probe_seconds``, what the probe cost.
     """
 
     history: dict[str, list[float]]
@@ -75,6 +72,7 @@ class CachedHistory:
     best_model_path: Path | None = None
     key: str = ""
     not_restored: list[str] = field(default_factory=list)
+    probe_seconds: float = 0.0       # what checking the replay against its first steps cost
 
 
 # --------------------------------------------------------------------------
@@ -95,9 +93,13 @@ _NO_STATE = {"LearningRateScheduler", "TerminateOnNaN", "ProgbarLogger", "Histor
 
 
 def _callback_description(cb, describe: Describer) -> dict[str, Any]:
+    """A callback's class (its code, for one of yours) and settings: a callback of yours with all its
+    attributes, ``_``-prefixed ones too; Keras's own with its public ones."""
     described = describe.class_code(type(cb))
+    mine = not is_library(type(cb))
     described["settings"] = {attr: describe(value) for attr, value in sorted(vars(cb).items())
-                             if not attr.startswith("_") and attr not in _CALLBACK_STATE}
+                             if attr not in _CALLBACK_STATE and attr not in _KERAS_INTERNALS
+                             and (mine or not attr.startswith("_"))}
     return described
 
 
@@ -115,17 +117,21 @@ def _ensure_built(model, x) -> None:
 
 
 def _architecture(model, describe: Describer) -> Any:
+    """The model's configuration (lambdas without Keras's file-and-line payload), plus, for each layer of
+    yours or holding code of yours (a ``Lambda``), that code and the values it holds."""
     try:
-        architecture = json.loads(model.to_json())
+        architecture = lambdas_dropped(json.loads(model.to_json()))
     except Exception:  # noqa: BLE001 - custom layers without get_config
         architecture = [{"class": qualname(type(layer)),
                          "weights": [list(w.shape) for w in layer.weights]}
                         for layer in model._flatten_layers(include_self=False)]
     custom = {}
-    for i, layer in enumerate(model._flatten_layers(include_self=True)):
+    for i, layer in enumerate(model._flatten_layers(include_self=True) if keys.DESCRIBE_CODE else []):
+        mine = not is_library(type(layer))
         parts = {attr: describe(value) for attr, value in sorted(vars(layer).items())
-                 if describe.user_part(value) and not hasattr(value, "_flatten_layers")}
-        if not is_library(type(layer)) or parts:
+                 if (describe.user_part(value) and not hasattr(value, "_flatten_layers"))
+                 or (mine and attr not in _KERAS_INTERNALS and _plain(value) and not attr.startswith("_tracker"))}
+        if mine or parts:
             custom[str(i)] = {"code": describe.class_code(type(layer)), "holds": parts}
     return {"config": architecture, "custom": custom}
 
@@ -148,113 +154,42 @@ def experiment_key(name: str, model, x, y, fit_kwargs: dict[str, Any],
     validation_data = kwargs.pop("validation_data", None)
     sample_weight = kwargs.pop("sample_weight", None)
     try:
-        compiled = json.loads(json.dumps(model.get_compile_config(), sort_keys=True, default=repr))
-    except Exception as exc:  # noqa: BLE001
-        raise ValueError(f"fit_cached needs a compiled model: call model.compile(...) first ({exc}).") from None
+        compiled = lambdas_dropped(json.loads(json.dumps(model.get_compile_config(), sort_keys=True, default=repr)))
+    except Exception as exc:  # noqa: BLE001 - a loss Keras cannot serialise (a functools.partial...): its code counts
+        compiled = {"serialised": False, "error": type(exc).__name__}
     describe = Describer()
     # the objects compile() was given (a custom loss function, a schedule...): their code too
     given = getattr(getattr(model, "_compile_config", None), "config", {}) or {}
-    description = {
-        "format": FORMAT,
-        "name": name,
-        "architecture": _architecture(model, describe),
-        "starting_state": starting_state(model),
-        "compiled": compiled,
-        "compile_code": {k: describe(v) for k, v in sorted(given.items())},
-        "fit": describe(kwargs),
-        "callbacks": [_callback_description(cb, describe) for cb in callbacks],
-        "save_best": bool(save_best),
-        "data": {"x": fingerprint(x), "y": fingerprint(y),
-                 "validation": fingerprint(validation_data), "sample_weight": fingerprint(sample_weight)},
-        "mode": {"fast": config.FAST, "data": config.DATA},
-        "keras": ".".join(keras.__version__.split(".")[:2]),
+    parts = {
+        "format": lambda: FORMAT,
+        "architecture": lambda: _architecture(model, describe),
+        "starting_state": lambda: starting_state(model),
+        "compiled": lambda: compiled,
+        "compile_code": lambda: {k: describe(v) for k, v in sorted(given.items())},
+        "fit": lambda: describe(kwargs),
+        "callbacks": lambda: [_callback_description(cb, describe) for cb in callbacks],
+        "save_best": lambda: bool(save_best),
+        "data": lambda: {"x": fingerprint(x), "y": fingerprint(y), "validation": fingerprint(validation_data),
+                         "sample_weight": fingerprint(sample_weight)},
+        "mode": lambda: {"fast": config.FAST, "data": config.DATA},
+        "keras": lambda: ".".join(keras.__version__.split(".")[:2]),
     }
+    description = {}
+    for part, make in parts.items():
+        try:
+            description[part] = make()
+        except (TypeError, ValueError) as exc:
+            raise type(exc)(f"fit_cached could not describe {_PART_WORDS.get(part, part)} of {name!r}: "
+                            f"{_short(exc)}") from None
     description = canonical_names(json.loads(json.dumps(description, sort_keys=True, default=repr)))
+    description["name"] = name          # after canonical_names: a name like "adam" is not a Keras auto-name
     blob = json.dumps(description, sort_keys=True).encode()
     return hashlib.sha256(blob).hexdigest(), description
 
 
-# --------------------------------------------------------------------------
-# files: one folder per entry, written aside and renamed into place
-# --------------------------------------------------------------------------
-
-
-def _sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
-def _copy_atomic(source: Path, target: Path) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}~{uuid.uuid4().hex}.tmp")
-    try:
-        shutil.copyfile(source, tmp)
-        os.replace(tmp, target)
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
-def _clean_leftovers(folder: Path, name: str) -> None:
-    """Remove temporary folders of ``name`` left by an interrupted run ('~' is not allowed in names)."""
-    for leftover in folder.glob(f".{name}~*"):
-        shutil.rmtree(leftover, ignore_errors=True)
-
-
-def _publish(staging: Path, final: Path) -> None:
-    """Put the finished ``staging`` folder in the place of ``final`` (under the entry's lock)."""
-    old = None
-    if final.exists():
-        old = final.with_name(f".{final.name}~{uuid.uuid4().hex}.old")
-        os.rename(final, old)
-    os.rename(staging, final)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
-
-
-_REQUIRED = {"format": str, "key": str, "name": str, "history": dict, "epoch": list, "params": dict,
-             "seconds": (int, float), "files": dict, "callbacks": list}
-
-
-def _read_entry(entry_dir: Path, key: str, name: str) -> dict[str, Any] | None:
-    """Return the cached entry if it exists, is complete, was made under ``key`` and its files match."""
-    legacy = entry_dir.parent / f"{name}.json"
-    if not entry_dir.exists():
-        if legacy.exists():
-            print(f"fit_cached: {name!r} was cached in an older format ({legacy.name}); training again.")
-            legacy.unlink(missing_ok=True)
-            (entry_dir.parent / f"{name}.keras").unlink(missing_ok=True)
-        return None
-    path = entry_dir / ENTRY_FILE
-    try:
-        entry = json.loads(path.read_text(encoding="utf-8"))
-        if not isinstance(entry, dict):
-            raise ValueError("not a fit_cached entry")
-        if entry.get("format") != FORMAT:
-            raise ValueError(f"format {entry.get('format')!r}, expected {FORMAT!r}")
-        missing = [k for k, kind in _REQUIRED.items() if not isinstance(entry.get(k), kind)]
-        if missing:
-            raise ValueError(f"incomplete: no valid {', '.join(missing)}")
-        if not all(isinstance(v, list) for v in entry["history"].values()):
-            raise ValueError("the history is not a dict of lists")
-    except (OSError, ValueError) as exc:
-        warnings.warn(f"fit_cached: the cache entry {entry_dir} is unreadable or of an older format "
-                      f"({_short(exc)}); training again and replacing it.", stacklevel=3)
-        return None
-    if entry["key"] != key or entry["name"] != name:
-        print(f"fit_cached: the experiment {name!r} changed since it was cached (model, starting "
-              "weights, optimizer, loss, callbacks, data or fit arguments); training again.")
-        return None
-    for relative, checksum in entry["files"].items():
-        file = entry_dir / relative
-        if not file.is_file() or _sha256_file(file) != checksum:
-            warnings.warn(f"fit_cached: the file {file} is missing or does not belong to this cache "
-                          "entry (its checksum differs from the one recorded with the history); "
-                          "training again.", stacklevel=3)
-            return None
-    return entry
+_PART_WORDS = {"architecture": "the model", "starting_state": "the model's starting weights",
+               "compile_code": "the loss, metrics or schedule given to compile", "fit": "the fit arguments",
+               "callbacks": "the callbacks", "data": "the data (x, y, validation_data, sample_weight)"}
 
 
 # --------------------------------------------------------------------------
@@ -291,8 +226,8 @@ def _record_callbacks(callbacks, epochs, history, since, staging: Path) -> tuple
         if isinstance(cb, keras.callbacks.ModelCheckpoint):
             for j, source in enumerate(_checkpoint_files(cb, epochs, history, since)):
                 stored = f"callbacks/{i}-{j}-{source.name}"
-                _copy_atomic(source, staging / stored)
-                files[stored] = _sha256_file(staging / stored)
+                cache.copy_atomic(source, staging / stored)
+                files[stored] = cache.sha256_file(staging / stored)
                 record["files"].append({"path": str(source.resolve()), "stored": stored})
         records.append(record)
     return records, files
@@ -311,8 +246,8 @@ def _restore_callbacks(callbacks, records: list, entry_dir: Path, model) -> list
             setattr(cb, attr, value)
         for item in record.get("files", []):
             target, stored = Path(item["path"]), entry_dir / item["stored"]
-            if not target.is_file() or _sha256_file(target) != _sha256_file(stored):
-                _copy_atomic(stored, target)
+            if not target.is_file() or cache.sha256_file(target) != cache.sha256_file(stored):
+                cache.copy_atomic(stored, target)
         known = kind in _RESTORED_STATE or kind in _NO_STATE
         if not (is_library(type(cb)) and known):
             not_restored.append(f"the state of {kind} (it did not run)")
@@ -322,19 +257,6 @@ def _restore_callbacks(callbacks, records: list, entry_dir: Path, model) -> list
 # --------------------------------------------------------------------------
 # the public functions
 # --------------------------------------------------------------------------
-
-
-def _lock(folder: Path, name: str):
-    from filelock import FileLock, Timeout
-
-    lock = FileLock(str(folder / f".{name}.lock"))
-    try:
-        lock.acquire(timeout=0)
-    except Timeout:
-        print(f"fit_cached: another process is training {name!r} in {folder}; waiting for it, "
-              "then replaying its result.", flush=True)
-        lock.acquire()
-    return lock
 
 
 def fit_cached(name: str, model, x=None, y=None, *, save_best: bool = False,
@@ -347,75 +269,127 @@ def fit_cached(name: str, model, x=None, y=None, *, save_best: bool = False,
     a ``ModelCheckpoint`` keeps the model with the lowest ``val_loss`` as a
     ``.keras`` file (its path is ``best_model_path``).
 
-    Returns a :class:`CachedHistory`. After a replay the model holds the
-    weights and optimizer state it had at the end of the original training,
-    so ``evaluate``, ``predict`` and further training give the original
-    numbers; EarlyStopping, ModelCheckpoint and ReduceLROnPlateau callbacks
-    get back their state (``stopped_epoch``, ``best_epoch``, ``best``...) and
-    a ModelCheckpoint's files are written again. Example::
+    Returns a :class:`CachedHistory`. A replay happens only when the key
+    matches and the probe (the first training steps, recomputed now) agrees
+    with the stored run. After a replay the model holds the weights, the
+    optimizer state and the random-generator states it had at the end of the
+    original training, so ``evaluate``, ``predict`` and further training give
+    the original numbers; EarlyStopping, ModelCheckpoint and ReduceLROnPlateau
+    callbacks get back their state (``stopped_epoch``, ``best_epoch``,
+    ``best``...) and a ModelCheckpoint's files are written again; the
+    history's metric names are the ones this session's model gives them.
+    Example::
 
         >>> h = cu.fit_cached("ex1_sgd", model, x, y, epochs=cu.epochs(20))
     """
-    import keras
-
     if not _NAME.match(name):
         raise ValueError(f"fit_cached name {name!r} must use letters, digits, '_', '.' or '-' only "
                          "(and start with a letter or digit); it names a folder in the cache.")
     folder = Path(cache_dir) if cache_dir is not None else config.cache_dir("fits")
     folder.mkdir(parents=True, exist_ok=True)
-    entry_dir = folder / name
     key, description = experiment_key(name, model, x, y, fit_kwargs, save_best)
     user_callbacks = list(fit_kwargs.pop("callbacks", None) or [])
+    entry_dir = cache.variant_dir(folder, name, key)
 
-    lock = _lock(folder, name)
+    held = cache.lock(folder, name)
     try:
-        entry = _read_entry(entry_dir, key, name)
+        cache.clean_old_formats(folder, name)
+        entry = cache.read(entry_dir, key, name)
+        fresh = probe.run(model, x, y, fit_kwargs)
         if entry is not None:
-            replayed = _replay(entry, entry_dir, model, user_callbacks)
-            if replayed is not None:
-                return replayed
-        _clean_leftovers(folder, name)
-        return _train(name, model, x, y, key, description, save_best, folder, user_callbacks, fit_kwargs)
+            same, why = probe.agrees(entry.get("probe") or {"skipped": "none stored"}, fresh)
+            if same:
+                replayed = _replay(entry, entry_dir, model, user_callbacks, fresh)
+                if replayed is not None:
+                    return replayed
+            else:
+                print(f"fit_cached: {name!r}: its key matches the cached run, but recomputing the first training "
+                      f"steps disagrees ({why}): a replay would have been stale; training again.")
+        else:
+            _say_why(folder, name, description)
+        return _train(name, model, x, y, key, description, save_best, folder, user_callbacks, fit_kwargs, fresh)
     finally:
-        lock.release()
+        held.release()
 
 
-def _replay(entry, entry_dir: Path, model, callbacks) -> CachedHistory | None:
+def _say_why(folder: Path, name: str, description: dict) -> None:
+    """Print why ``name`` trains: new, or what differs from its most recently used cached variant."""
+    known = cache.variants(folder, name)
+    if not known:
+        return
+    changed = what_changed(known[0][1].get("experiment", {}), description)
+    print(f"fit_cached: the experiment {name!r} changed since it was cached ({', '.join(changed) or 'its key'}); "
+          "training again (the cached variant is kept).")
+
+
+def _rename_metrics(history: dict[str, list], names: dict[str, str]) -> dict[str, list]:
+    """The history with each metric under the name this session's model gives it (``val_auc_1`` -> ``val_auc``)."""
+    return {names.get(probe.stem(k), k): v for k, v in history.items()}
+
+
+def _replay(entry, entry_dir: Path, model, callbacks, fresh: dict) -> CachedHistory | None:
     name = entry["name"]
     if model.optimizer is not None and not model.optimizer.built:
         model.optimizer.build(model.trainable_variables)  # so that its state loads too
+    weights = entry_dir / (MODEL_FILE if MODEL_FILE in entry["files"] else WEIGHTS_FILE)
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            model.load_weights(entry_dir / MODEL_FILE)
+            model.load_weights(weights)
     except Exception as exc:  # noqa: BLE001 - weights that do not fit this model
-        warnings.warn(f"fit_cached: the weights in {entry_dir / MODEL_FILE} do not load into this "
-                      f"model ({_short(exc)}); training again.", stacklevel=3)
+        warnings.warn(f"fit_cached: the weights in {weights} do not load into this model ({_short(exc)}); "
+                      "training again.", stacklevel=3)
         return None
+    rng = entry.get("rng") or {}
+    probe.set_rng_state(model, rng.get("after", {}), globals_too=bool(rng.get("globals_moved")))
     not_restored = []
-    if any("Skipping variable loading for optimizer" in str(w.message) for w in caught):
+    if weights.name == WEIGHTS_FILE or any("Skipping variable loading for optimizer" in str(w.message) for w in caught):
         not_restored.append("the optimizer's state")
     not_restored += _restore_callbacks(callbacks, entry["callbacks"], entry_dir, model)
+    cache.touch(entry_dir)
     best = entry_dir / BEST_FILE if BEST_FILE in entry["files"] else None
     note = f" Not restored: {'; '.join(not_restored)}." if not_restored else ""
+    checked = "its first steps recomputed and matching" if "skipped" not in fresh else \
+        f"not checked by a probe ({fresh['skipped']})"
+    seconds = float(fresh.get("seconds", 0.0))
     print(f"fit_cached: replayed {name!r} from the cache ({len(entry['epoch'])} epochs, trained in "
-          f"{entry['seconds']:.1f} s; delete the folder {entry_dir} to train again).{note}")
-    return CachedHistory(entry["history"], entry["epoch"], entry["params"], model, True,
-                         float(entry["seconds"]), best, entry["key"], not_restored)
+          f"{entry['seconds']:.1f} s; {checked}, probe {seconds:.2f} s; delete the folder {entry_dir} to train "
+          f"again).{note}")
+    history = _rename_metrics(entry["history"], probe.current_names(fresh)) if "skipped" not in fresh else \
+        entry["history"]
+    return CachedHistory(history, entry["epoch"], entry["params"], model, True, float(entry["seconds"]), best,
+                         entry["key"], not_restored, seconds)
 
 
-def _train(name, model, x, y, key, description, save_best, folder: Path, user_callbacks,
-           fit_kwargs) -> CachedHistory:
+def _savable(model) -> str:
+    """Return "" when the model can be saved whole as .keras, else why not (found out before training)."""
+    try:
+        model.to_json()
+        return ""
+    except Exception as exc:  # noqa: BLE001 - a custom layer without get_config, most often
+        return _short(exc)
+
+
+def _train(name, model, x, y, key, description, save_best, folder: Path, user_callbacks, fit_kwargs,
+           stored_probe: dict) -> CachedHistory:
     import keras
 
-    staging = folder / f".{name}~{uuid.uuid4().hex}.tmp"
+    entry_dir = cache.variant_dir(folder, name, key)
+    entry_dir.parent.mkdir(parents=True, exist_ok=True)
+    staging = entry_dir.with_name(f".{entry_dir.name}~{uuid.uuid4().hex}.tmp")
     staging.mkdir()
+    unsavable = _savable(model)
+    if unsavable:
+        print(f"fit_cached: {name!r} cannot be saved whole as a .keras file ({unsavable}); its weights are kept "
+              "instead, so a replay restores them but not the optimizer's state. (Give your custom layers and "
+              "losses a get_config, or compile with Keras's own, to keep everything.)")
     try:
         fit_kwargs.setdefault("verbose", 2)
         callbacks = list(user_callbacks)
         if save_best:
             callbacks.append(keras.callbacks.ModelCheckpoint(staging / BEST_FILE, monitor="val_loss",
                                                              save_best_only=True))
+        rng_before = probe.rng_state(model)
         since = time.time() - 1.0  # file systems keep coarse modification times
         start = time.perf_counter()
         hist = model.fit(x, y, callbacks=callbacks, **fit_kwargs)
@@ -424,20 +398,28 @@ def _train(name, model, x, y, key, description, save_best, folder: Path, user_ca
         history = {k: [float(v) for v in vals] for k, vals in hist.history.items()}
         epochs = [int(e) for e in hist.epoch]
         params = json.loads(json.dumps(hist.params, default=str))
-        model.save(staging / MODEL_FILE)  # the weights and the optimizer's state, in the .keras format
+        if unsavable:
+            model.save_weights(staging / WEIGHTS_FILE)
+        else:
+            model.save(staging / MODEL_FILE)  # the weights and the optimizer's state, in the .keras format
+        rng_after = probe.rng_state(model)
         records, files = _record_callbacks(user_callbacks, epochs, history, since, staging)
-        for stored in (MODEL_FILE, BEST_FILE):
+        for stored in (MODEL_FILE, WEIGHTS_FILE, BEST_FILE):
             if (staging / stored).is_file():
-                files[stored] = _sha256_file(staging / stored)
+                files[stored] = cache.sha256_file(staging / stored)
+        moved = any(rng_before[k] != rng_after[k] for k in ("keras", "numpy", "python"))
         entry = {"format": FORMAT, "key": key, "name": name, "history": history, "epoch": epochs,
                  "params": params, "seconds": seconds, "files": files, "callbacks": records,
+                 "probe": stored_probe, "rng": {"after": rng_after, "globals_moved": moved},
                  "created": time.strftime("%Y-%m-%d %H:%M:%S"), "experiment": description}
-        (staging / ENTRY_FILE).write_text(json.dumps(entry, indent=1, default=str), encoding="utf-8")
-        _publish(staging, folder / name)
+        cache.write_entry(staging, entry)
+        cache.publish(staging, entry_dir)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    entry_dir = folder / name
-    print(f"fit_cached: trained {name!r} in {seconds:.1f} s; cached in {entry_dir}.")
+    removed = cache.prune(folder, name)
+    dropped = f" (the {removed} least recently used variant(s) of {name!r} removed: at most " \
+              f"{cache.MAX_VARIANTS} are kept)" if removed else ""
+    print(f"fit_cached: trained {name!r} in {seconds:.1f} s; cached in {entry_dir}.{dropped}")
     return CachedHistory(history, epochs, params, model, False, seconds,
                          entry_dir / BEST_FILE if save_best else None, key)
 

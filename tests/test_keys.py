@@ -71,3 +71,38 @@ def test_canonical_names_drops_keras_counters_but_keeps_wiring():
     b = {"layers": [{"name": "dense", "inbound": "input"}, {"name": "input"}]}
     assert keys.canonical_names(a) == keys.canonical_names(b)
     assert keys.canonical_names(a)["layers"][0] == {"name": "dense#0", "inbound": "input#1"}
+
+
+def test_a_set_of_strings_in_code_is_described_the_same_in_every_process():
+    """A set literal compiles to a frozenset constant, whose order follows the process's hash seed."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = ("import json; from course_utils.keys import Describer\n"
+            "def pick(kind):\n    return kind in {'relu', 'tanh', 'gelu', 'selu', 'elu'}\n"
+            "print(json.dumps(Describer()(pick), sort_keys=True))")
+    root = str(Path(__file__).resolve().parent.parent)
+    seen = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                           env={**os.environ, "PYTHONHASHSEED": seed, "PYTHONPATH": root}).stdout
+            for seed in ("1", "2", "3")}
+    assert len(seen) == 1 and "frozenset" in seen.pop()
+
+
+def test_a_long_collection_is_kept_by_its_checksum():
+    short, long = keys.Describer()(list(range(10))), keys.Describer()(list(range(1000)))
+    assert short == list(range(10)) and long["items"] == 1000 and len(long["sha256"]) == 64
+    assert keys.Describer()(list(range(1000))) == long != keys.Describer()(list(range(999)) + [0])
+
+
+def test_what_changed_names_the_parts():
+    from course_utils.keys import what_changed
+
+    old = {"compiled": {"optimizer": {"config": {"learning_rate": 0.1}}}, "starting_state": "a",
+           "fit": {"epochs": 2}, "architecture": {"custom": {"1": {"code": {"methods": {"Scale.call": 1}}}}}}
+    new = {"compiled": {"optimizer": {"config": {"learning_rate": 0.2}}}, "starting_state": "b",
+           "fit": {"epochs": 3}, "architecture": {"custom": {"1": {"code": {"methods": {"Scale.call": 2}}}}}}
+    assert what_changed(old, new, limit=5) == [
+        "the code of `Scale.call`", "the optimizer's learning_rate", "the fit argument epochs",
+        "the starting weights (seed, initializers or earlier training)"]
