@@ -518,6 +518,11 @@ def sample_image(name: str = "china.jpg") -> np.ndarray:
 IMDB_FILES = ("imdb.npz", "imdb_word_index.json")
 
 
+def _all_in_tree(root: Path, names: list[str]) -> list[Path]:
+    """Every file under ``root`` with one of ``names``, in a stable order."""
+    return [p for n in names for p in sorted(root.rglob(n)) if p.is_file() and not p.name.startswith("._")]
+
+
 def _find_in_tree(root: Path, names: list[str]) -> Path | None:
     for n in names:
         hits = sorted(p for p in root.rglob(n) if p.is_file() and not p.name.startswith("._"))
@@ -544,22 +549,28 @@ def import_folder(source, dest: Path | None = None, say=print) -> dict[str, str]
         raise FileNotFoundError(f"{source} is not a folder. Name the folder that holds the original "
                                 "dataset files, e.g. --from /usr/share/datasets/fashion-mnist.")
     status = {}
+    # MNIST and Fashion-MNIST use the same file names, and a lab room's folder may hold both (and other
+    # copies): every candidate file is looked at, and its checksum says whose file it is.
+    digests: dict[Path, str] = {}
+    known = {digest for sums in IDX_FILES.values() for digest in sums.values()}
     for name, sums in IDX_FILES.items():
-        hits = {}
-        for stem in sums:
+        hits, strays = {}, []
+        for stem, expected in sums.items():
             names = [p.name for p in _idx_candidates(Path("."), stem)]
-            hits[stem] = _find_in_tree(source, names)
-        if not all(hits.values()):
+            for path in _all_in_tree(source, names):
+                if path not in digests:
+                    digests[path] = hashlib.sha256(_read_bytes(path)).hexdigest()
+                if digests[path] == expected:
+                    hits.setdefault(stem, path)
+                elif digests[path] not in known:
+                    strays.append((stem, path))
+        if len(hits) == len(sums):
+            status[name] = _copy_set(name, hits, dest / name, say)
+        elif strays:   # a file named like one of the originals that is no dataset's: damaged, say which
+            stem, path = strays[0]
+            _verify(path, digests[path], sums[stem])
+        else:
             status[name] = "not found"
-            continue
-        # MNIST and Fashion-MNIST use the same file names: the checksums say whose files these are
-        digests = {stem: hashlib.sha256(_read_bytes(p)).hexdigest() for stem, p in hits.items()}
-        if digests == IDX_FILES["fashion_mnist" if name == "mnist" else "mnist"]:
-            status[name] = "not found"
-            continue
-        for stem, path in hits.items():
-            _verify(path, digests[stem], sums[stem])
-        status[name] = _copy_set(name, hits, dest / name, say)
     hits = {f: _find_in_tree(source, [f]) for f in IMDB_FILES}
     if hits["imdb.npz"] and hits["imdb_word_index.json"]:
         for path in hits.values():

