@@ -161,8 +161,9 @@ else:
           "then restart the kernel. The summary above holds the same information.")
 
 # %% [markdown]
-# The layers are in the `layers` list (the `Input` is not a layer of its own in Keras 3),
-# and each can be fetched by name:
+# The layers are in the `layers` list, and each can be fetched by name. The `Input` is a
+# layer too (an `InputLayer`), but `Sequential.layers` leaves it out, as Keras 2 did, so the
+# list starts with `Flatten`:
 
 # %%
 for layer in model.layers:
@@ -218,8 +219,15 @@ assert with_strings == with_objects
 # after each batch, and repeats for several **epochs** (full passes over the training set).
 # With 55,000 images that is 1,719 updates per epoch. Larger batches use more memory and
 # compute faster per image; smaller ones give noisier updates; 32 is a common default.
-# After each epoch Keras also measures the loss and accuracy on `validation_data`: if the
-# training scores are much better than the validation ones, the model is overfitting.
+# After each epoch Keras also measures the loss and accuracy on `validation_data`.
+#
+# The two are not measured the same way. The training loss and accuracy of an epoch are the
+# running means over its batches, while the weights were still changing; the validation
+# scores are measured once, at the end of the epoch, with the final weights of that epoch.
+# So in the first epoch, where the model improves most from batch to batch, the training
+# accuracy can come out *below* the validation accuracy. A gap in favour of training alone
+# is therefore no proof of overfitting: the model **overfits** when the validation loss
+# stops improving and turns up while the training loss keeps going down.
 #
 # `cu.fit_cached` calls `model.fit` with these arguments once and keeps the result on disk,
 # so a second run of this notebook replays it in a second. `cu.epochs(30)` is 30 epochs here,
@@ -254,8 +262,10 @@ cu.plot_history(history, title="Fashion-MNIST MLP, SGD")
 # %% [markdown]
 # Read the two panels: the training loss goes down epoch after epoch. What to look for in a
 # full run: the validation curves first follow the training curves, then flatten while the
-# training curves keep improving; the gap between them is the model starting to memorise
-# the training set. The same in numbers, at a few epochs:
+# training curves keep improving. The same in numbers, at a few epochs: the gap at epoch 1
+# is the running mean at work (see section 5), and the epoch of the lowest validation loss
+# is where overfitting would begin; after it, the validation loss rises while the training
+# loss still falls.
 
 # %%
 gap = pd.DataFrame({"training accuracy": history.history["accuracy"],
@@ -347,9 +357,18 @@ digits_loss, digits_accuracy = mnist_model.evaluate(x_test_digits, y_test_digits
 print(f"MNIST test accuracy {digits_accuracy:.3f}")
 ### END SOLUTION
 
-# %% course={"uses": {"digits_accuracy": "json", "mnist_model": "keras"}} nbgrader={"grade": true, "grade_id": "mnist_mlp", "locked": true, "points": 4, "schema_version": 3, "solution": false, "task": false}
+# %% [markdown]
+# The checks: the model as the task asks (3 points), and `digits_accuracy` as its test
+# accuracy (1 point).
+
+# %% course={"uses": {"mnist_model": "keras"}} nbgrader={"grade": true, "grade_id": "mnist_mlp", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
 assert mnist_model.output_shape == (None, 10), "the output layer has 10 units, one per digit"
-assert digits_accuracy > 0.5, "a working MLP beats chance (10%) on the digits by far"
+assert mnist_model.evaluate(x_test_digits, y_test_digits, verbose=0)[1] > 0.5, \
+    "a working MLP beats chance (10%) on the digits by far"
+
+# %% course={"uses": {"digits_accuracy": "json", "mnist_model": "keras"}} nbgrader={"grade": true, "grade_id": "digits_accuracy", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+assert abs(digits_accuracy - mnist_model.evaluate(x_test_digits, y_test_digits, verbose=0)[1]) < 0.005, \
+    "digits_accuracy is the test accuracy of the model kept in mnist_model"
 
 # %% [markdown]
 # ## 9. What we saw
@@ -360,7 +379,9 @@ assert digits_accuracy > 0.5, "a working MLP beats chance (10%) on the digits by
 # - `compile` needs a loss, an optimizer and metrics; strings and objects set up the same
 #   model, and objects let you change their settings.
 # - `fit` returns a history, one value per metric and epoch, which the curves in section 5
-#   show; compare the training and validation curves there to see whether the model overfits.
+#   show; the model overfits once its validation loss turns up while its training loss keeps
+#   falling (a training score above the validation one is not enough: the training scores
+#   are running means over each epoch).
 # - The test accuracy in section 6 is far above the 10% of chance; `predict` gives class
 #   probabilities and `argmax` the predicted class.
 #

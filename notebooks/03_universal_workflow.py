@@ -47,6 +47,7 @@ import course_utils as cu
 cu.setup()
 
 # %%
+import json
 import logging
 import warnings
 
@@ -98,26 +99,35 @@ def predicted_labels(model, X, threshold=0.5):
     return (proba[:, 0] > threshold).astype(int) if proba.shape[1] == 1 else proba.argmax(axis=1)
 
 
-def record(dataset, name, model, history, X_val, y_val, build, average="binary"):
+def record(dataset, name, history, X_val, y_val, build, average="binary"):
     """Score a trained model on the validation set only, add a row to `results`, return the row.
 
-    `build()` makes a fresh, untrained copy of the model; `best_epoch` is the epoch of the
-    lowest validation loss in `history`. Both serve the final retraining.
+    The model scored is the one of `best_epoch`, the epoch of the lowest validation loss (the
+    checkpoint `save_best=True` kept): the same epoch the final retraining stops at, so that
+    one criterion chooses both the model and its length of training. `build()` makes a fresh,
+    untrained copy. A lowest validation loss at the last epoch means the loss was still
+    falling: the row says "no" under `minimum_reached`, and the model should train longer.
     """
-    val_pred = predicted_labels(model, X_val)
+    best_model = keras.models.load_model(history.best_model_path)
+    val_pred = predicted_labels(best_model, X_val)
     row = {"dataset": dataset, "model": name,
            "val_accuracy": float(np.mean(val_pred == y_val)),
            "val_F1": float(f1_score(y_val, val_pred, average=average)),
            "best_epoch": int(np.argmin(history.history["val_loss"])) + 1,
            "epochs_trained": len(history.epoch)}
+    row["minimum_reached"] = "yes" if row["best_epoch"] < row["epochs_trained"] else "no"
+    if row["minimum_reached"] == "no":
+        print(f"{dataset}, {name}: the lowest validation loss is at the last epoch ({row['best_epoch']}): "
+              "the minimum was not reached; train longer before trusting this row")
     results.append(row)
     builders[dataset, name] = build
     return row
 
 
 def final_model(dataset, X_train, y_train, X_val, y_val, batch_size):
-    """Step 8's end: the model with the best validation accuracy, retrained from scratch on the
-    training and validation data together for its `best_epoch` epochs. Returns (name, epochs, model)."""
+    """Step 8's end: the model with the best validation accuracy (at its best epoch), retrained from
+    scratch on the training and validation data together for its `best_epoch` epochs.
+    Returns (name, epochs, model)."""
     part = pd.DataFrame(results).query("dataset == @dataset").set_index("model")
     chosen = part["val_accuracy"].idxmax()
     n_epochs = int(part.loc[chosen, "best_epoch"])
@@ -241,10 +251,12 @@ del texts_train, texts_test, seq_train, seq_test, X_all   # free memory: only th
 # ## A5. A baseline: logistic regression
 #
 # The simplest model: one `Dense` unit with a sigmoid on the TF-IDF features, which is
-# logistic regression. All IMDB models use the same batch size, 128, and Adam.
+# logistic regression. All IMDB models use the same batch size, 128, and Adam, and train for
+# the same number of epochs, `IMDB_EPOCHS`, so that they are compared at equal budgets.
 
 # %%
 BATCH = 128
+IMDB_EPOCHS = 8
 
 
 def imdb_model(hidden=(), dropout=0.0, l2=0.0, learning_rate=1e-3):
@@ -262,28 +274,35 @@ def imdb_model(hidden=(), dropout=0.0, l2=0.0, learning_rate=1e-3):
 
 
 # %% [markdown]
-# Training runs through `cu.fit_cached`, which trains once and replays afterwards.
-# 10 epochs on 20,000 reviews: about 10 seconds on 2 CPU cores.
+# Training runs through `cu.fit_cached`, which trains once and replays afterwards; with
+# `save_best=True` it also keeps the model of the epoch with the lowest validation loss,
+# which `record` scores. Logistic regression on TF-IDF learns slowly at Adam's default rate
+# of 0.001, so it gets a larger one, 0.03, with which its validation loss reaches its
+# minimum within the run (the row's `minimum_reached` says so; try 0.001 to see the
+# difference). 8 epochs on 20,000 reviews: about 10 seconds on 2 CPU cores.
 
 # %%
+BASELINE_RATE = 0.03
 keras.utils.set_random_seed(SEED)
-imdb_baseline = imdb_model()
+imdb_baseline = imdb_model(learning_rate=BASELINE_RATE)
 h_imdb_base = cu.fit_cached("03_imdb_baseline", imdb_baseline, X_train_imdb, y_train_imdb,
-                            epochs=cu.epochs(10), batch_size=BATCH,
+                            epochs=cu.epochs(IMDB_EPOCHS), batch_size=BATCH, save_best=True,
                             validation_data=(X_val_imdb, y_val_imdb))
 cu.plot_history(h_imdb_base, title="IMDB baseline (logistic regression on TF-IDF)")
 
 # %%
-row = record("IMDB", "baseline", imdb_baseline, h_imdb_base, X_val_imdb, y_val_imdb, build=imdb_model)
+row = record("IMDB", "baseline", h_imdb_base, X_val_imdb, y_val_imdb,
+             build=lambda: imdb_model(learning_rate=BASELINE_RATE))
 print(row)
 assert row["val_accuracy"] > majority_accuracy + 0.05, "the baseline must beat the majority guess"
 
 # %% [markdown]
 # Beyond accuracy: the confusion matrix counts each kind of error, and the classification
-# report gives precision, recall and F1 per class (on the validation set: the test set waits).
+# report gives precision, recall and F1 per class (on the validation set: the test set
+# waits), for the baseline of its best epoch, the model `record` scored.
 
 # %%
-val_pred_base = predicted_labels(imdb_baseline, X_val_imdb)
+val_pred_base = predicted_labels(keras.models.load_model(h_imdb_base.best_model_path), X_val_imdb)
 imdb_classes = cu.class_names("imdb")
 cu.plot_confusion_matrix(y_val_imdb, val_pred_base, imdb_classes, title="IMDB baseline, validation set")
 print(classification_report(y_val_imdb, val_pred_base, target_names=imdb_classes, digits=3))
@@ -404,16 +423,16 @@ print(f"without class weights, threshold {cut[reach]:.3f} reaches the class-weig
 # ## A6. Scale up until the model overfits
 #
 # Two hidden layers of 128 and 64 units: far more capacity than the baseline. We train long
-# enough for the validation loss to turn up: 5 epochs, about 15 seconds on 2 CPU cores.
+# enough for the validation loss to turn up: 8 epochs, about 25 seconds on 2 CPU cores.
 
 # %%
 keras.utils.set_random_seed(SEED)
 imdb_big = imdb_model(hidden=(128, 64))
 h_imdb_big = cu.fit_cached("03_imdb_big", imdb_big, X_train_imdb, y_train_imdb,
-                           epochs=cu.epochs(5), batch_size=BATCH,
+                           epochs=cu.epochs(IMDB_EPOCHS), batch_size=BATCH, save_best=True,
                            validation_data=(X_val_imdb, y_val_imdb))
 cu.plot_history(h_imdb_big, title="IMDB, 128-64 hidden units")
-record("IMDB", "bigger (128-64)", imdb_big, h_imdb_big, X_val_imdb, y_val_imdb,
+record("IMDB", "bigger (128-64)", h_imdb_big, X_val_imdb, y_val_imdb,
        build=lambda: imdb_model(hidden=(128, 64)))
 
 # %% [markdown]
@@ -432,15 +451,15 @@ print(f"lowest validation loss at epoch {best_epoch} of {len(h_imdb_big.epoch)};
 #
 # The same architecture, with an **L2** penalty on the weights (the loss grows with their
 # squares, which keeps them small) and **dropout** (each training step zeroes half of the
-# hidden outputs at random, so no unit can rely on a few others). 5 epochs, about 20 seconds.
+# hidden outputs at random, so no unit can rely on a few others). 8 epochs, about 30 seconds.
 
 # %%
 keras.utils.set_random_seed(SEED)
 imdb_reg = imdb_model(hidden=(128, 64), dropout=0.5, l2=1e-3)
 h_imdb_reg = cu.fit_cached("03_imdb_regularised", imdb_reg, X_train_imdb, y_train_imdb,
-                           epochs=cu.epochs(5), batch_size=BATCH,
+                           epochs=cu.epochs(IMDB_EPOCHS), batch_size=BATCH, save_best=True,
                            validation_data=(X_val_imdb, y_val_imdb))
-record("IMDB", "dropout + L2", imdb_reg, h_imdb_reg, X_val_imdb, y_val_imdb,
+record("IMDB", "dropout + L2", h_imdb_reg, X_val_imdb, y_val_imdb,
        build=lambda: imdb_model(hidden=(128, 64), dropout=0.5, l2=1e-3))
 cu.compare_histories({"baseline": h_imdb_base, "bigger": h_imdb_big, "dropout + L2": h_imdb_reg},
                      metric="val_loss", title="IMDB: validation loss")
@@ -507,7 +526,12 @@ def run_search(build, project, X, y, X_val, y_val, batch_size):
                          overwrite=False)
     tuner.search(data[0], data[1], validation_data=(X_val, y_val), batch_size=batch_size, verbose=0)
     best = tuner.get_best_hyperparameters(1)[0]
-    print(f"{len(tuner.oracle.trials)} trials on {n} training samples | best: {best.values}")
+    trials = tuner.oracle.trials.values()
+    settings_tried = {json.dumps({k: v for k, v in t.hyperparameters.values.items() if not k.startswith("tuner/")},
+                                 sort_keys=True) for t in trials}     # Hyperband's own bookkeeping left out
+    active = {k: v for k, v in best.values.items() if not k.startswith("tuner/") and
+              not (k.startswith("units_") and int(k.split("_")[1]) >= best.values["layers"])}
+    print(f"{len(trials)} trials of {len(settings_tried)} settings on {n} training samples | best: {active}")
     return tuner, best
 
 
@@ -520,34 +544,40 @@ tuner_imdb, best_hp_imdb = run_search(build_imdb_tuned, "imdb_hyperband", X_trai
                                       X_val_imdb, y_val_imdb, BATCH)
 
 # %% [markdown]
-# We rebuild the best setting and train it from scratch on the whole training set, for 5
-# epochs (about 10 seconds for a small network like the ones found here; more for a wider
-# one), then compare it with the baseline on the validation set.
+# Hyperband counts a setting again each time it trains it further, so the printout gives
+# both numbers: trials, and the settings among them. The best setting printed holds only the
+# hyperparameters it uses (`units_1` only with two layers).
+#
+# We rebuild the best setting and train it from scratch on the whole training set, for as
+# many epochs as the other IMDB models (about 20 seconds for a small network like the ones
+# found here; more for a wider one), then compare it with them on the validation set. A
+# setting with a small learning rate may not reach its lowest validation loss in those
+# epochs: the row then says so, and its score is a little lower than the setting could do.
 
 # %%
 keras.utils.set_random_seed(SEED)
 imdb_tuned = tuner_imdb.hypermodel.build(best_hp_imdb)
 h_imdb_tuned = cu.fit_cached("03_imdb_tuned", imdb_tuned, X_train_imdb, y_train_imdb,
-                             epochs=cu.epochs(5), batch_size=BATCH,
+                             epochs=cu.epochs(IMDB_EPOCHS), batch_size=BATCH, save_best=True,
                              validation_data=(X_val_imdb, y_val_imdb))
-row = record("IMDB", "Hyperband best", imdb_tuned, h_imdb_tuned, X_val_imdb, y_val_imdb,
+row = record("IMDB", "Hyperband best", h_imdb_tuned, X_val_imdb, y_val_imdb,
              build=lambda: tuner_imdb.hypermodel.build(best_hp_imdb))
 print(row)
 
 # %%
 imdb_val = pd.DataFrame(results).query("dataset == 'IMDB'").set_index("model")["val_accuracy"]
-assert imdb_val["Hyperband best"] >= imdb_val["baseline"] - 0.01, imdb_val
+assert imdb_val["Hyperband best"] > majority_accuracy + 0.05, "the tuned model must beat the majority guess"
 imdb_val.round(3)
 
 # %% [markdown]
-# The tuned model must come within one point of the baseline on the validation set (the
-# cell checks it). Whether it is better depends on the run: on this task logistic
-# regression on TF-IDF is already a strong model, and a search of a handful of short trials
-# on a third of the reviews can miss the settings that would beat it.
+# The cell checks only that the tuned model beats the majority guess. Whether it beats the
+# baseline depends on the run: on this task logistic regression on TF-IDF is already a
+# strong model, and a search of a handful of short trials on a third of the reviews can miss
+# the settings that would beat it. Compare the rows before trusting the search.
 #
 # ## A9. The final model, and one look at the test set
 #
-# The choice is made: the model with the best validation accuracy. Its validation set has
+# The choice is made: the model with the best validation accuracy at its best epoch. Its validation set has
 # done its job, so we retrain that model from scratch on the training **and** validation
 # reviews, for its `best_epoch` epochs (no validation set is left to stop it), and score it
 # on the test set: the first and only time the test set is used. The retraining takes about
@@ -597,54 +627,73 @@ def fashion_model(hidden=(), dropout=0.0, l2=0.0, learning_rate=1e-3):
     return model
 
 
-def fit_fashion(name, model, epochs):
+FM_EPOCHS = 15      # every Fashion-MNIST model trains as long, so that the rows compare
+
+
+def fit_fashion(name, model, **fit_kwargs):
     """Train (or replay) a Fashion-MNIST model with the settings every model here shares."""
-    return cu.fit_cached(name, model, X_train_fm, y_train_fm, epochs=cu.epochs(epochs),
-                         batch_size=256, validation_data=(X_val_fm, y_val_fm))
+    return cu.fit_cached(name, model, X_train_fm, y_train_fm, epochs=cu.epochs(FM_EPOCHS), batch_size=256,
+                         validation_data=(X_val_fm, y_val_fm), save_best=True, **fit_kwargs)
 
 
 # %% [markdown]
-# **Baseline**: softmax regression, one `Dense` layer of 10 units (10 epochs, about 10 s).
+# **Baseline**: softmax regression, one `Dense` layer of 10 units (15 epochs, about 15 s).
 # Chance is 10%.
 
 # %%
 keras.utils.set_random_seed(SEED)
 fm_baseline = fashion_model()
-h_fm_base = fit_fashion("03_fashion_baseline", fm_baseline, 10)
-row = record("Fashion-MNIST", "baseline", fm_baseline, h_fm_base, X_val_fm, y_val_fm,
+h_fm_base = fit_fashion("03_fashion_baseline", fm_baseline)
+row = record("Fashion-MNIST", "baseline", h_fm_base, X_val_fm, y_val_fm,
              build=fashion_model, average="macro")
 print(row)
 assert row["val_accuracy"] > 0.3, "the baseline must beat chance (10%) by far"
 
 # %% [markdown]
+# If the printout above says that the baseline's minimum was not reached: softmax
+# regression's validation loss keeps falling a little for many epochs, so its row slightly
+# underestimates it; the networks below are far ahead of it either way.
+#
 # **Scale up**: 256 and 128 hidden units, trained for 15 epochs (about 25 s), long
 # enough for the validation loss to level off and the training accuracy to pull
 # away from the validation accuracy.
 
 # %%
-FM_EPOCHS = 15
 keras.utils.set_random_seed(SEED)
 fm_big = fashion_model(hidden=(256, 128))
-h_fm_big = fit_fashion("03_fashion_big", fm_big, FM_EPOCHS)
-record("Fashion-MNIST", "bigger (256-128)", fm_big, h_fm_big, X_val_fm, y_val_fm,
+h_fm_big = fit_fashion("03_fashion_big", fm_big)
+record("Fashion-MNIST", "bigger (256-128)", h_fm_big, X_val_fm, y_val_fm,
        build=lambda: fashion_model(hidden=(256, 128)), average="macro")
 cu.plot_history(h_fm_big, title="Fashion-MNIST, 256-128 hidden units")
 
 # %% [markdown]
-# **Regularise**: the same network with dropout of rate `FM_DROPOUT` after each hidden layer,
-# for as many epochs (about 25 s). Why this setting and not Part A's (dropout 0.5 and
-# L2 1e-3): on Fashion-MNIST that heavier setting holds the network back more than it helps.
-# We tried it: over 25 epochs (seed 42) its validation accuracy stayed below the
-# unregularised model's at every epoch, best 0.877 against 0.896. A light dropout alone
-# regularises enough here, and it leaves the validation loss free of an L2 term, so the two
-# models' losses compare directly.
+# **Regularise**: first Part A's setting, dropout 0.5 and L2 1e-3, on the same network for
+# as many epochs (about 25 s). Its validation loss includes the L2 penalty, so we compare it
+# with the unregularised network by validation accuracy:
+
+# %%
+keras.utils.set_random_seed(SEED)
+fm_heavy = fashion_model(hidden=(256, 128), dropout=0.5, l2=1e-3)
+h_fm_heavy = fit_fashion("03_fashion_dropout_l2", fm_heavy)
+record("Fashion-MNIST", "dropout 0.5 + L2", h_fm_heavy, X_val_fm, y_val_fm,
+       build=lambda: fashion_model(hidden=(256, 128), dropout=0.5, l2=1e-3), average="macro")
+heavy_acc, big_acc = np.array(h_fm_heavy.history["val_accuracy"]), np.array(h_fm_big.history["val_accuracy"])
+print(f"best validation accuracy: dropout 0.5 + L2 {heavy_acc.max():.3f} | unregularised {big_acc.max():.3f}; "
+      f"epochs where the regularised one is ahead: {int((heavy_acc > big_acc).sum())} of {len(big_acc)}")
+
+# %% [markdown]
+# What to check in the printout: in a full run that heavier setting holds the network back
+# more than it helps, and it learns more slowly (its row may say that its minimum was not
+# reached in 15 epochs). So we try a light dropout alone, of rate `FM_DROPOUT` after each hidden
+# layer (about 25 s): it leaves the validation loss free of an L2 term, so the two models'
+# losses compare directly.
 
 # %%
 FM_DROPOUT = 0.2
 keras.utils.set_random_seed(SEED)
 fm_reg = fashion_model(hidden=(256, 128), dropout=FM_DROPOUT)
-h_fm_reg = fit_fashion("03_fashion_dropout", fm_reg, FM_EPOCHS)
-record("Fashion-MNIST", f"dropout {FM_DROPOUT}", fm_reg, h_fm_reg, X_val_fm, y_val_fm,
+h_fm_reg = fit_fashion("03_fashion_dropout", fm_reg)
+record("Fashion-MNIST", f"dropout {FM_DROPOUT}", h_fm_reg, X_val_fm, y_val_fm,
        build=lambda: fashion_model(hidden=(256, 128), dropout=FM_DROPOUT), average="macro")
 cu.compare_histories({"baseline": h_fm_base, "bigger": h_fm_big, f"dropout {FM_DROPOUT}": h_fm_reg},
                      metric="val_loss", title="Fashion-MNIST: validation loss")
@@ -666,14 +715,14 @@ fm_overfit
 
 # %% [markdown]
 # What to check in the table (full mode): the bigger model's validation loss levels off
-# after six to ten epochs, and with some seeds rises again before the 15th (`at epoch` gives
-# its lowest), while its training accuracy keeps climbing: the last column is the gap
-# between the two. With dropout that gap is about half as large or less, and the lowest
-# validation loss is lower (by 0.01 to 0.02 with seeds 42 and 2). The best validation
-# *accuracy* hardly moves: a few tenths of a point either way, about what another seed
-# changes. Dropout's gain here is a better-calibrated, less overfitted model rather than a
-# more accurate one. (In reduced mode, two epochs are too few to overfit: there the rows are
-# close.)
+# after six to ten epochs, and may rise again before the 15th (`at epoch` gives its lowest),
+# while its training accuracy keeps climbing: the last column is the gap between the two.
+# Keras measures the dropout model's training accuracy with dropout switched on, which
+# lowers it, so its gap is smaller partly by construction; its validation loss, measured
+# without dropout, is the fairer comparison: is its lowest value lower? The best validation
+# *accuracy* moves little either way in one run of one seed; rerun with another `SEED` to
+# see how much of a difference that is. (In reduced mode, two epochs are too few to
+# overfit: there the rows are close.)
 
 # %% [markdown]
 # ### Early stopping, and why regularise anyway
@@ -687,10 +736,8 @@ fm_overfit
 keras.utils.set_random_seed(SEED)
 fm_es = fashion_model(hidden=(256, 128))
 early_stop = keras.callbacks.EarlyStopping(monitor="val_loss", patience=2, restore_best_weights=True)
-h_fm_es = cu.fit_cached("03_fashion_early_stopping", fm_es, X_train_fm, y_train_fm,
-                        epochs=cu.epochs(FM_EPOCHS), batch_size=256,
-                        validation_data=(X_val_fm, y_val_fm), callbacks=[early_stop])
-record("Fashion-MNIST", "early stopping", fm_es, h_fm_es, X_val_fm, y_val_fm,
+h_fm_es = fit_fashion("03_fashion_early_stopping", fm_es, callbacks=[early_stop])
+record("Fashion-MNIST", "early stopping", h_fm_es, X_val_fm, y_val_fm,
        build=lambda: fashion_model(hidden=(256, 128)), average="macro")
 cu.plot_history(h_fm_es, title="Fashion-MNIST 256-128 with early stopping")
 
@@ -722,7 +769,10 @@ print(f"lowest validation loss: early stopping {min(h_fm_es.history['val_loss'])
 
 # %% [markdown]
 # **Tune**: the same kind of search as for IMDB, on a third of the training images (about
-# 20 seconds the first time).
+# 20 seconds the first time). Both searches start from the same `SEED`, so where their
+# spaces share a hyperparameter (dropout, L2, the learning rate) they draw the same values
+# in the same order: if they pick the same L2 and learning rate, that is why. Give one
+# search another seed to explore differently.
 
 # %%
 def build_fashion_tuned(hp):
@@ -740,23 +790,23 @@ tuner_fm, best_hp_fm = run_search(build_fashion_tuned, "fashion_hyperband", X_tr
 # %%
 keras.utils.set_random_seed(SEED)
 fm_tuned = tuner_fm.hypermodel.build(best_hp_fm)
-h_fm_tuned = fit_fashion("03_fashion_tuned", fm_tuned, 10)
-record("Fashion-MNIST", "Hyperband best", fm_tuned, h_fm_tuned, X_val_fm, y_val_fm,
+h_fm_tuned = fit_fashion("03_fashion_tuned", fm_tuned)
+record("Fashion-MNIST", "Hyperband best", h_fm_tuned, X_val_fm, y_val_fm,
        build=lambda: tuner_fm.hypermodel.build(best_hp_fm), average="macro")
 fm_val = pd.DataFrame(results).query("dataset == 'Fashion-MNIST'").set_index("model")["val_accuracy"]
-assert fm_val["Hyperband best"] >= fm_val["baseline"] - 0.01, fm_val
+assert fm_val["Hyperband best"] > 0.3, "the tuned model must beat chance (10%) by far"
 fm_val.round(3)
 
 # %% [markdown]
-# The tuned model must come within one point of the baseline (the cell checks it). Whether it
-# beats the hand-made networks depends on the run: a search this small, a
+# The cell checks only that the tuned model beats chance. Whether it beats the baseline and
+# the hand-made networks depends on the run: a search this small, a
 # handful of trials of at most 3 epochs on a third of the images, can easily miss the
 # settings those networks were given, so compare the rows before trusting the search.
 
 # %% [markdown]
 # ### The final model, and one look at the test set
 #
-# As in A9: the model with the best validation accuracy, retrained from scratch on the
+# As in A9: the model with the best validation accuracy at its best epoch, retrained from scratch on the
 # training and validation images for its `best_epoch` epochs, then scored once on the test
 # set (the retraining takes about 30 seconds). When the top rows of the table above are a
 # few tenths of a point apart, the choice between them is close to a coin toss that another
@@ -778,9 +828,11 @@ print(classification_report(y_test_fm, test_pred_fm, target_names=fashion_classe
 # %% [markdown]
 # # Results
 #
-# Every model's **validation** scores, the figures the choices were made on. F1 is the
-# binary F1 of the positive class for IMDB and the macro F1 for Fashion-MNIST; `best_epoch`
-# is the epoch of the lowest validation loss, out of `epochs_trained`.
+# Every model's **validation** scores, the figures the choices were made on, each measured on
+# the model of its `best_epoch` (the epoch of the lowest validation loss, out of
+# `epochs_trained`). F1 is the binary F1 of the positive class for IMDB and the macro F1 for
+# Fashion-MNIST; `minimum_reached` is "no" where the validation loss was still falling at the
+# last epoch.
 
 # %%
 table = pd.DataFrame(results).set_index(["dataset", "model"]).round(3)
