@@ -8,7 +8,7 @@ NOTEBOOKS := $(sort $(wildcard notebooks/[0-9]*.ipynb))
 EXECUTED := build/executed
 
 .DEFAULT_GOAL := help
-.PHONY: help install lab test test-slow test-colab data sync execute student grade bench clean
+.PHONY: help install lab test test-slow test-colab data sync execute student grade nbgrader bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 12
@@ -82,13 +82,17 @@ execute: $(STAMP) ## run every notebook headless in full mode into build/execute
 			--ExecutePreprocessor.timeout=3600 --output-dir $(EXECUTED) $$nb || exit 1; \
 		$(VENV)/bin/jupyter nbconvert --to html $(EXECUTED)/$$(basename $$nb) --output-dir $(EXECUTED) || exit 1; \
 	done
+	$(PY) -m course_utils.prose $(EXECUTED)/[0-9]*.ipynb   # every number the prose quotes, printed by a cell?
 
 student: $(STAMP) ## write notebooks/student/*: each notebook with exercises, solutions removed
 	$(PY) -m course_utils.student $(NOTEBOOKS)
 
-grade: $(STAMP) ## grade SUBMISSIONS=folder in sandboxes; build/grading/report.{md,csv} and gradebook.csv
-	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade SUBMISSIONS=path/to/folder [GRADE_ARGS=\"--reduced --jobs 2\"]"; exit 2; }
-	$(PY) -m course_utils.grading "$(SUBMISSIONS)" --out build/grading $(GRADE_ARGS)
+grade: $(STAMP) ## grade SUBMISSIONS=folder in sandboxes into build/grading (report, gradebook, feedback, manual.csv)
+	@test -n "$(SUBMISSIONS)$(findstring --manual,$(GRADE_ARGS))" || { echo "usage: make grade SUBMISSIONS=path/to/folder [GRADE_ARGS=\"--reduced --jobs 2\"], or make grade GRADE_ARGS=\"--manual build/grading/manual.csv\""; exit 2; }
+	$(PY) -m course_utils.grading $(if $(SUBMISSIONS),"$(SUBMISSIONS)") --out build/grading $(GRADE_ARGS)
+
+nbgrader: $(STAMP) ## the course as an nbgrader course folder in build/nbgrader (source/ for nbgrader's own commands)
+	$(PY) -m course_utils.grading.nbgrader_course build/nbgrader
 
 bench: $(STAMP) ## time every notebook (reduced and full) and `make test`; BENCH_ARGS="--notebook 03 --mode full"
 	$(PY) -m course_utils.bench $(BENCH_ARGS)

@@ -6,7 +6,10 @@ line ``### END SOLUTION``; a model answer is a markdown cell that starts with
 solution block with ``# YOUR CODE HERE`` and ``raise NotImplementedError()``,
 each model answer with a prompt, clears the outputs and points the Colab badge
 at itself. Student versions live in ``notebooks/student/``, paired with a
-``.py`` like every notebook, and are never edited by hand::
+``.py`` like every notebook, and are never edited by hand. A notebook with
+nbgrader metadata gets in its student version what nbgrader's
+``generate_assignment`` would add: every other given cell locked, and
+nbgrader's checksums::
 
     make student                      # or: python -m course_utils.student notebooks/*.ipynb
 """
@@ -66,6 +69,25 @@ def student_path(path: Path) -> Path:
     return path.parent / STUDENT_DIR / path.name
 
 
+def lock_and_checksum(nb: dict) -> None:
+    """Give ``nb`` the nbgrader metadata its ``generate_assignment`` would: every cell that states no
+    part of its own locked (``grade_id`` from the cell's id), and a checksum and cell type on every
+    graded, solution or locked cell (nbgrader's own ``compute_checksum``), so that a given cell a
+    student changed is found by cell. Only for notebooks that already carry nbgrader metadata."""
+    from nbformat import from_dict
+    from nbgrader.utils import compute_checksum
+
+    if not any((c.get("metadata") or {}).get("nbgrader") for c in nb["cells"]):
+        return
+    for i, cell in enumerate(nb["cells"]):
+        meta = cell.setdefault("metadata", {})
+        if "nbgrader" not in meta:
+            meta["nbgrader"] = {"grade": False, "grade_id": f"given-{cell.get('id') or i}", "locked": True,
+                                "schema_version": 3, "solution": False, "task": False}
+        meta["nbgrader"]["checksum"] = compute_checksum(from_dict({**cell, "source": notebooks.source(cell)}))
+        meta["nbgrader"]["cell_type"] = cell["cell_type"]
+
+
 def make_student_version(nb: dict, target: Path, root: Path | None = None) -> dict:
     """Return the student version of the solution notebook ``nb`` (which is left unchanged)."""
     student = copy.deepcopy(nb)
@@ -76,6 +98,7 @@ def make_student_version(nb: dict, target: Path, root: Path | None = None) -> di
         elif cell["cell_type"] == "markdown" and text.lstrip().startswith(ANSWER):
             cell["source"] = ANSWER_PROMPT
     notebooks.strip_outputs(student)
+    lock_and_checksum(student)
     if student["cells"]:
         first = student["cells"][0]
         badge = notebooks.badge_target(student)

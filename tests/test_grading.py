@@ -26,7 +26,7 @@ import psutil
 import pytest
 
 from course_utils import notebooks, student
-from course_utils.grading import grade, sandbox
+from course_utils.grading import classrun, grade, sandbox
 from course_utils.grading.limits import Limits
 from course_utils.grading.report import md
 
@@ -318,7 +318,7 @@ def _grade(subs, base, course, listener, site_packages):
     rss_before = psutil.Process().memory_info().rss
     start = time.monotonic()
     try:
-        results = grade.grade_folder(subs, base / "report", _settings(course), jobs=2, protect=[base / "course", subs])
+        results = classrun.grade_folder(subs, base / "report", _settings(course), jobs=2, protect=[base / "course", subs])
     finally:
         listener.close()
     return {
@@ -370,7 +370,7 @@ def test_hidden_check_withholds_points_and_stays_hidden(graded, course, tmp_path
     (subs / "alice_07_demo.ipynb").write_bytes((graded["subs"] / "alice_07_demo.ipynb").read_bytes())
     settings = _settings(course)
     settings.hidden_dir = tmp_path
-    [r] = grade.grade_folder(subs, tmp_path / "out", settings, jobs=1)
+    [r] = classrun.grade_folder(subs, tmp_path / "out", settings, jobs=1)
     assert _parts(r)["ex2_root"] == ("failed", 0.0)
     assert r.parts[2].message == "hidden check strict.py: AssertionError: a hidden check"
     (tmp_path / "07_demo" / "bad.py").write_text("assert True\n")
@@ -423,7 +423,9 @@ def test_two_files_of_one_student_are_both_reported_and_neither_counted(graded):
     assert one.duplicate_of == ("Dup-07_demo.ipynb",) and two.duplicate_of == ("dup_07_demo.ipynb",)
     assert one.earned == 2.0 and two.earned == 1.0
     book = {row["student"]: row for row in csv.DictReader((graded["report"] / "gradebook.csv").open())}
-    assert book["dup"]["07_demo: Exercise 1 (/1)"] == "" and book["Dup"]["07_demo: Exercise 1 (/1)"] == ""
+    assert book["dup"]["07_demo: Exercise 2 (/1)"] == "" and book["Dup"]["07_demo: Exercise 2 (/1)"] == ""
+    assert book["dup"]["notes"] == "2 files for 07_demo, not counted: Dup-07_demo.ipynb, dup_07_demo.ipynb" == \
+        book["Dup"]["notes"] and book["dup"]["total"] == ""
     assert "ALSO SUBMITTED for the same student and notebook: Dup-07_demo.ipynb" in \
         (graded["report"] / "report.md").read_text().replace("\\", "")
 
@@ -494,10 +496,94 @@ def test_report_gradebook_and_scratch_folders(graded):
     assert "output not reproduced" in carol
     assert "| dave\\_07\\_demo.ipynb | dave | 07\\_demo | cell time limit |" in (report / "report.md").read_text()
     book = {row["student"]: row for row in csv.DictReader((report / "gradebook.csv").open())}
-    assert book["alice"]["07_demo: Exercise 1 (/1)"] == "1" and book["alice"]["autograded total"] == "2"
+    assert book["alice"]["07_demo: Exercise 2 (/1)"] == "1" and book["alice"]["autograded total"] == "2"
+    assert book["alice"]["07_demo: Exercise 1 (/2)"] == "" and book["alice"]["total"] == ""   # waiting for a grade
+    assert book["alice"]["maximum"] == "3" and book["alice"]["points to grade by hand"] == "1"
     assert book["bob"]["autograded total"] == "1" and book["frank"]["07_demo: Exercise 2 (/1)"] == "0"
-    assert book["alice"]["manual points to grade"] == "1"
     assert not list(Path(grade.tempfile.gettempdir()).glob("grading-*/*")), "a working folder was left behind"
+
+
+def test_every_student_gets_a_feedback_page(graded):
+    report = graded["report"]
+    bob = (report / "feedback" / "bob" / "07_demo.html").read_text()
+    assert "<title>Feedback: 07_demo · bob</title>" in bob and "Autograded points: <strong>1 / 2</strong>" in bob
+    assert "ValueError: math domain error" in bob and "Cell In[" in bob          # the traceback, of the cell
+    assert "`root` could not be handed over (NameError" in bob
+    assert "<script" not in bob and "http" not in bob.split("</head>")[1]      # self-contained
+    erin = (report / "feedback" / "erin" / "07_demo.html").read_text()
+    assert "Given cells you changed" in erin and "-base = 6" in erin and "+base = 7" in erin
+    hostile = [p for p in (report / "feedback").rglob("*.html") if "HYPERLINK" in p.parent.name]
+    assert len(hostile) == 1 and "<script" not in hostile[0].read_text()
+    assert (report / "feedback" / "alice" / "07_demo.md").read_text().startswith("# Feedback: 07\\_demo")
+    assert "awaiting grading by hand" in (report / "feedback" / "alice" / "07_demo.html").read_text()
+
+
+def _copy_report(graded, tmp_path):
+    import shutil
+
+    out = tmp_path / "report"
+    shutil.copytree(graded["report"], out)
+    return out
+
+
+def test_grades_given_by_hand_are_merged_without_running_anything(graded, tmp_path, monkeypatch):
+    out = _copy_report(graded, tmp_path)
+    rows = list(csv.DictReader((out / "manual.csv").open()))
+    assert {(r["file"], r["task"], r["max points"], r["points"]) for r in rows if r["student"] == "alice"} == \
+        {("alice_07_demo.ipynb", "ex1_why", "1", "")}
+    for row in rows:
+        if row["student"] == "alice":
+            row["points"], row["comment"] = "0.5", "right, but say why 6 is even"
+    with (out / "manual.csv").open("w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    monkeypatch.setattr(grade, "grade_file", lambda *a, **k: pytest.fail("--manual must not grade again"))
+    from course_utils.grading import cli
+
+    assert cli.main(["--manual", str(out / "manual.csv"), "--out", str(out)]) == 0
+    book = {row["student"]: row for row in csv.DictReader((out / "gradebook.csv").open())}
+    assert book["alice"]["07_demo: Exercise 1 (/2)"] == "1.5" and book["alice"]["total"] == "2.5"
+    assert book["alice"]["points to grade by hand"] == "0" and book["bob"]["07_demo: Exercise 1 (/2)"] == ""
+    page = (out / "feedback" / "alice" / "07_demo.html").read_text()
+    assert "right, but say why 6 is even" in page and "0.5 / 1 points" in page
+    again = {r["task"]: r["points"] for r in csv.DictReader((out / "manual.csv").open()) if r["student"] == "alice"}
+    assert again == {"ex1_why": "0.5"}                                  # a later run keeps the grades given
+
+
+@pytest.mark.parametrize("edit,problem", [
+    (lambda r: r.update(points="2"), "2 points for ex1_why is outside 0 to its maximum 1"),
+    (lambda r: r.update(points="lots"), "points 'lots' is not a number"),
+    (lambda r: r.update(file="nobody_07_demo.ipynb", points="1"), "no file 'nobody_07_demo.ipynb' in the last run"),
+    (lambda r: r.update(task="ex1_product", points="1"), "07_demo has no task 'ex1_product' graded by hand"),
+    (lambda r: r.update(student="mallory", points="1"), "is student 'alice', notebook '07_demo', not 'mallory'"),
+])
+def test_a_manual_csv_with_a_bad_row_merges_nothing(graded, tmp_path, capsys, edit, problem):
+    out = _copy_report(graded, tmp_path)
+    rows = list(csv.DictReader((out / "manual.csv").open()))
+    good = next(r for r in rows if r["student"] == "bob")
+    good["points"] = "1"
+    edit(next(r for r in rows if r["student"] == "alice"))
+    with (out / "manual.csv").open("w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    before = (out / "gradebook.csv").read_text()
+    from course_utils.grading import cli
+
+    assert cli.main(["--manual", str(out / "manual.csv"), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert problem in err and "nothing merged" in err
+    assert (out / "gradebook.csv").read_text() == before
+
+
+def test_a_malformed_manual_csv_is_refused(graded, tmp_path, capsys):
+    out = _copy_report(graded, tmp_path)
+    (out / "manual.csv").write_text("file,task,points\nalice_07_demo.ipynb,ex1_why,1,extra\n")
+    from course_utils.grading import cli
+
+    assert cli.main(["--manual", str(out / "manual.csv"), "--out", str(out)]) == 2
+    assert "row 2: the row has more cells than the header" in capsys.readouterr().err
 
 
 def test_markdown_and_csv_escaping_round_trips_hostile_names():
@@ -516,7 +602,7 @@ def test_report_is_the_same_whatever_the_number_of_jobs(graded, course, tmp_path
     subs.mkdir()
     for name in ("alice_07_demo.ipynb", "bob_07_demo.ipynb", "frank_07_demo.ipynb"):
         (subs / name).write_bytes((graded["subs"] / name).read_bytes())
-    grade.grade_folder(subs, tmp_path / "one", _settings(course), jobs=1)
+    classrun.grade_folder(subs, tmp_path / "one", _settings(course), jobs=1)
 
     def table(path):
         return [{k: v for k, v in row.items() if k not in ("seconds", "detail")}
@@ -525,7 +611,8 @@ def test_report_is_the_same_whatever_the_number_of_jobs(graded, course, tmp_path
     two = [row for row in table(graded["report"] / "report.csv") if row["file"] in {p.name for p in subs.iterdir()}]
     assert table(tmp_path / "one" / "report.csv") == two
     assert (tmp_path / "one" / "gradebook.csv").read_text().splitlines()[0] == \
-        "student,07_demo: Exercise 1 (/1),07_demo: Exercise 2 (/1),autograded total,manual points to grade"
+        "student,07_demo: Exercise 1 (/2),07_demo: Exercise 2 (/1),total,maximum,autograded total," \
+        "points to grade by hand,notes"
 
 
 @needs_sandbox
@@ -535,7 +622,7 @@ def test_limits_without_cgroups_fall_back_and_say_so(course, graded, tmp_path):
     subs.mkdir()
     for name in ("alice_07_demo.ipynb", "zz_hog_07_demo.ipynb"):
         (subs / name).write_bytes((graded["subs"] / name).read_bytes())
-    results = {r.name: r for r in grade.grade_folder(subs, tmp_path / "out", _settings(course, use_cgroups=False),
+    results = {r.name: r for r in classrun.grade_folder(subs, tmp_path / "out", _settings(course, use_cgroups=False),
                                                         jobs=2)}
     assert results["alice_07_demo.ipynb"].earned == 2.0
     hog = results["zz_hog_07_demo.ipynb"]
@@ -560,13 +647,13 @@ def test_the_sandbox_holds_for_an_unprivileged_grader(course, graded, tmp_path):
             os.chown(path, 65534, 65534)
         base = work
         script = (f"import sys; sys.path.insert(0, {str(ROOT)!r})\n"
-                  "from pathlib import Path\nfrom course_utils.grading import grade, sandbox\n"
+                  "from pathlib import Path\nfrom course_utils.grading import classrun, grade, sandbox\n"
                   "from course_utils.grading.limits import Limits\n"
                   "assert sandbox.bwrap_problem() is None, sandbox.bwrap_problem()\n"
                   f"s = grade.Settings(reference_dir=Path({str(work / 'course' / 'notebooks' / 'student')!r}), "
                   f"checks_dir=Path({str(base / 'course' / 'checks')!r}), cell_timeout=5, total_timeout=60, "
                   "limits=Limits(memory_mb=600, tasks=128))\n"
-                  f"rs = grade.grade_folder(Path({str(subs)!r}), Path({str(work / 'out')!r}), s, jobs=2, "
+                  f"rs = classrun.grade_folder(Path({str(subs)!r}), Path({str(work / 'out')!r}), s, jobs=2, "
                   f"protect=[Path({str(subs)!r})])\n"
                   "print([(r.name, r.earned, r.usage.get('enforced_by')) for r in rs])\n")
         # A normal user's Python is one that user can reach; this machine's may sit under /root (0700), so in
@@ -607,7 +694,7 @@ def test_without_a_sandbox_grading_refuses_unless_told(monkeypatch, tmp_path, gr
 
     monkeypatch.setattr(sandbox, "bwrap_problem", lambda: "bubblewrap (`bwrap`) is not installed.")
     with pytest.raises(RuntimeError, match=r"Cannot grade in a sandbox: bubblewrap .* or pass --no-sandbox"):
-        grade.grade_folder(graded["subs"], tmp_path / "out", _settings(course) if SANDBOX_PROBLEM else
+        classrun.grade_folder(graded["subs"], tmp_path / "out", _settings(course) if SANDBOX_PROBLEM else
                            grade.Settings(reference_dir=course[2].parent))
     assert cli.main([str(graded["subs"]), "--out", str(tmp_path / "out")]) == 2
     subs = tmp_path / "subs"
@@ -615,7 +702,7 @@ def test_without_a_sandbox_grading_refuses_unless_told(monkeypatch, tmp_path, gr
     (subs / "alice_07_demo.ipynb").write_bytes((graded["subs"] / "alice_07_demo.ipynb").read_bytes())
     settings = _settings(course)
     settings.sandboxed = False
-    [r] = grade.grade_folder(subs, tmp_path / "out", settings, jobs=1)
+    [r] = classrun.grade_folder(subs, tmp_path / "out", settings, jobs=1)
     assert r.sandboxed is False and r.earned == 2.0
     rows = list(csv.DictReader((tmp_path / "out" / "report.csv").open()))
     assert {row["sandboxed"] for row in rows} == {"NO"} and "UNSANDBOXED" in rows[0]["detail"]
@@ -661,7 +748,7 @@ def test_the_course_solutions_earn_every_autograded_point(stem, tmp_path):
     (subs / f"bob_{stem}.ipynb").write_bytes((ROOT / "notebooks" / "student" / f"{stem}.ipynb").read_bytes())
     settings = grade.Settings(cell_timeout=300, total_timeout=900, reduced=True, data="auto",
                               limits=Limits(memory_mb=4096))
-    alice, bob = grade.grade_folder(subs, tmp_path / "out", settings, jobs=2)
+    alice, bob = classrun.grade_folder(subs, tmp_path / "out", settings, jobs=2)
     assert (alice.status, alice.first_error, alice.unanswered, alice.changed_given) == ("ran", "", [], [])
     on_stand_in = "STAND-IN DATA" in (tmp_path / "out" / "executed").joinpath(
         f"{grade.safe_name(alice.name)}.ipynb").read_text()

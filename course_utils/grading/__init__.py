@@ -21,13 +21,23 @@ module         holds
 ``checks/``    the course's checks, one file per autograded part
 ``judge``      unanswered exercises, changed given cells, outputs not reproduced,
                fingerprints of the course files
+``capture``    what is kept of a kernel's output, bounded
+``cgroups``    the cgroup (v1 or v2) of one sandbox
 ``report``     the report (markdown, CSV) and the gradebook, every string escaped
-``grade``      a file and a class, from intake to verdict
+``verdict``    the points from the checks' results, and what the run shows besides
+``grade``      one file, from intake to verdict
+``classrun``   a class: jobs at a time, the journal, the outputs at the end
+``journal``    a JSON line per finished submission: ``--resume`` and ``--manual`` read it
+``feedback``   a page per submission for its student
+``manual``     ``manual.csv``: the grades given by hand, checked and merged
+``cluster``    grading on the workers of a Dask cluster (``--scheduler``)
+``nbgrader``   the course as an nbgrader course folder (``make nbgrader``)
 ``cli``        the command line (``python -m course_utils.grading``, ``make grade``)
 =============  ======================================================================
 
 ``import course_utils`` (in a notebook) loads none of this.
 """
 
-from .grade import Settings, grade_file, grade_folder, self_check  # noqa: F401
+from .classrun import grade_folder, rewrite  # noqa: F401
+from .grade import Settings, grade_file, self_check  # noqa: F401
 from .spec import exercise_of_cells  # noqa: F401

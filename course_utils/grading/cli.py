@@ -3,6 +3,7 @@
 ::
 
     make grade SUBMISSIONS=path/to/folder GRADE_ARGS="--reduced --jobs 2"
+    make grade GRADE_ARGS="--manual build/grading/manual.csv"      # merge the grades given by hand
     python -m course_utils.grading path/to/folder --out build/grading --hidden-tests ~/hidden
     python -m course_utils.grading --self-check my_02_first_mlp.ipynb     # a student, before submitting
 """
@@ -13,7 +14,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from .grade import Settings, default_memory_mb, grade_folder, self_check
+from .classrun import grade_folder, rewrite
+from .grade import Settings, default_memory_mb, self_check
 from .limits import Limits
 
 
@@ -40,6 +42,13 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--reduced", action="store_true", help="run in reduced mode for a quick triage")
     p.add_argument("--data", choices=["auto", "real", "synthetic"], default=None,
                    help="COURSE_DATA for the runs (default: as in the environment)")
+    p.add_argument("--resume", action="store_true",
+                   help="grade only the files the journal of the last run (in --out) lacks, or that changed since")
+    p.add_argument("--manual", type=Path, default=None, metavar="CSV",
+                   help="merge the grades given by hand (a filled manual.csv) into the last run's report, "
+                        "gradebook and feedback; runs nothing")
+    p.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                   help="grade on the workers of a Dask cluster (tcp://host:8786) instead of this machine")
     return p
 
 
@@ -54,6 +63,15 @@ def main(argv: list[str] | None = None) -> int:
         settings.limits = Limits(memory_mb=args.memory_mb or default_memory_mb(1), tasks=args.tasks)
         result = self_check(args.self_check, settings)
         return 0 if result.status == "ran" and all(p.status != "failed" for p in result.parts) else 1
+    if args.manual is not None:
+        problems = rewrite(args.out, args.manual)
+        for line in problems:
+            print(line, file=sys.stderr)
+        if problems:
+            print(f"nothing merged: mend {args.manual} and run again", file=sys.stderr)
+            return 2
+        print(f"merged {args.manual} into {args.out}: report, gradebook and feedback written again")
+        return 0
     if args.submissions is None or not args.submissions.is_dir():
         p.error(f"{args.submissions} is not a folder of submissions: pass the folder that holds the "
                 "submitted notebooks (or --self-check NOTEBOOK for one notebook of your own)")
@@ -65,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
     jobs = args.jobs or None
     settings.limits = Limits(memory_mb=args.memory_mb or default_memory_mb(jobs or 2), tasks=args.tasks)
     try:
-        grade_folder(args.submissions, args.out, settings, jobs=jobs)
+        grade_folder(args.submissions, args.out, settings, jobs=jobs, resume=args.resume, scheduler=args.scheduler)
     except (RuntimeError, ValueError) as exc:
         print(exc, file=sys.stderr)
         return 2

@@ -42,21 +42,41 @@ def _code_lines(code: str) -> list[str]:
     return [ln.strip() for ln in code.splitlines() if ln.strip() and not ln.strip().startswith("#")]
 
 
-def changed_given_cells(submission: dict, reference: dict) -> list[tuple[str, str]]:
-    """Return (exercise, description) for each given code cell of ``reference`` missing from ``submission``."""
+def changed_given_cells(submission: dict, reference: dict) -> list[tuple[str, str, str]]:
+    """Return (exercise, description, diff) for each given code cell of ``reference`` the student changed.
+
+    A given cell is found in the submission by its nbgrader ``grade_id`` (what
+    nbgrader's checksums are kept under), so a change is reported for that
+    cell with a small diff; a cell whose ``grade_id`` is gone is looked for by
+    its text, and reported as removed when it is nowhere.
+    """
+    import difflib
+
+    by_id = {}
+    for cell in submission["cells"]:
+        gid = ((cell.get("metadata") or {}).get("nbgrader") or {}).get("grade_id")
+        if isinstance(gid, str):
+            by_id.setdefault(gid, cell)
     have = {_normal(notebooks.source(c)) for c in notebooks.code_cells(submission)}
     labels = exercise_of_cells(reference)
-    missing = []
+    found = []
     for i, cell in enumerate(reference["cells"]):
-        if cell.get("cell_type") != "code":
-            continue
         code = notebooks.source(cell)
-        if "raise NotImplementedError()" in code or not code.strip():
+        meta = (cell.get("metadata") or {}).get("nbgrader") or {}
+        if cell.get("cell_type") != "code" or meta.get("solution") or "raise NotImplementedError()" in code \
+                or not code.strip():
             continue
-        if _normal(code) not in have:
-            first_line = code.strip().splitlines()[0][:60]
-            missing.append((labels[i], f"cell {i + 1} ({labels[i]}): `{first_line}`"))
-    return missing
+        first_line = code.strip().splitlines()[0][:60]
+        other = by_id.get(meta.get("grade_id")) if meta.get("grade_id") else None
+        if other is not None:
+            if _normal(notebooks.source(other)) != _normal(code):
+                diff = "\n".join(list(difflib.unified_diff(code.splitlines(), notebooks.source(other).splitlines(),
+                                                           "given", "submitted", lineterm="", n=1))[2:14])
+                found.append((labels[i], f"cell {i + 1} ({labels[i]}): `{first_line}`", diff))
+        elif _normal(code) not in have:
+            found.append((labels[i], f"cell {i + 1} ({labels[i]}): `{first_line}`", "(removed, or changed beyond "
+                                                                                      "recognition)"))
+    return found
 
 
 def unanswered_exercises(submission: dict, reference: dict) -> list[str]:

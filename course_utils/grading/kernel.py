@@ -215,6 +215,7 @@ def execute(nb: dict, workdir: Path, limits: Limits, env: dict[str, str], cell_t
     with open(private / "runner.log", "wb") as log:
         proc = subprocess.Popen([sys.executable, "-c", code, str(job_file)], cwd=private, env=runner_env,
                                 stdout=log, stderr=log, start_new_session=True)
+        RUNNING.add(proc)
         try:
             proc.wait(timeout=total_timeout + 120)   # a backstop: the runner stops itself first
         except subprocess.TimeoutExpired:
@@ -222,6 +223,8 @@ def execute(nb: dict, workdir: Path, limits: Limits, env: dict[str, str], cell_t
             proc.wait()
             return Run({"cells": []}, {"stopped": "notebook time limit (killed)", "cell": None, "ran": 0},
                        time.monotonic() - start)
+        finally:
+            RUNNING.discard(proc)
     seconds = time.monotonic() - start
     result = private / "result.json"
     if not result.exists():
@@ -232,6 +235,17 @@ def execute(nb: dict, workdir: Path, limits: Limits, env: dict[str, str], cell_t
     refused = copy_out(shared / HANDOVER, handover) if answer["status"].get("exported") else []
     return Run(answer["notebook"], answer["status"], seconds, handover if answer["status"].get("exported") else None,
                refused)
+
+
+RUNNING: set = set()      # the runners under way in this process (stopped together on Ctrl-C)
+
+
+def stop_all() -> int:
+    """Kill every runner under way, with its sandbox; return how many there were."""
+    running = list(RUNNING)
+    for proc in running:
+        _kill_tree(proc.pid)
+    return len(running)
 
 
 def _tail(path: Path) -> str:

@@ -75,9 +75,11 @@ class Result:
     seconds: float = 0.0
     sandboxed: bool = True
     first_error: str = ""
+    traceback: str = ""                # the first error's traceback, trimmed to the student's cells
     parts: list[PartResult] = field(default_factory=list)
     unanswered: list[str] = field(default_factory=list)
     changed_given: list[str] = field(default_factory=list)
+    diffs: list[str] = field(default_factory=list)          # one per changed given cell (for the feedback)
     doctored: list[str] = field(default_factory=list)
     self_checks_failed: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
@@ -199,33 +201,57 @@ def usage_line(usage: dict) -> str:
 
 
 def write_gradebook(results: list[Result], out: Path) -> Path:
-    """Write ``gradebook.csv``: one row per student, one column per exercise (autograded points), a total.
+    """Write ``gradebook.csv``: one row per student, one column per exercise, and totals, for an LMS.
 
-    Column names carry the notebook and the points available
-    ("02_first_mlp: 8. Exercise: an MLP for MNIST (/4)"). A student with two
-    files for the same notebook gets no points for it here (the report lists
-    both); a file that matches no notebook adds no column.
+    An exercise's column is its points, autograded and graded by hand, out of
+    the maximum its name gives ("02_first_mlp: 8. Exercise: an MLP for MNIST
+    (/4)"); while a part of it graded by hand has no grade yet the cell is
+    empty, never 0. "total" and "maximum" follow (total empty while anything
+    is pending), then "autograded total" and "points to grade by hand". A
+    student with two files for the same notebook gets no points for it (the
+    report lists both; "notes" says so); a file that matches no notebook adds
+    no column.
     """
-    columns: dict[str, None] = {}
-    book: dict[str, dict[str, float]] = {}
-    manual: dict[str, float] = {}
+    columns: dict[str, float] = {}
+    book: dict[str, dict[str, float | None]] = {}
+    auto: dict[str, float] = {}
+    pending: dict[str, float] = {}
+    notes: dict[str, list[str]] = {}
     for r in results:
         if not r.notebook:
             continue
         student = r.student or r.name
         marks = book.setdefault(student, {})
-        for exercise, (earned, available) in r.exercise_points().items():
-            column = f"{r.notebook}: {exercise} (/{fmt(available)})"
-            columns.setdefault(column)
-            if not r.duplicate_of:
-                marks[column] = earned
-        manual[student] = manual.get(student, 0.0) + sum(p.points for p in r.parts if p.kind != "auto" and p.earned is None)
+        exercises: dict[str, list] = {}
+        for p in r.parts:
+            exercises.setdefault(p.exercise, []).append(p)
+        for exercise, parts in exercises.items():
+            column = f"{r.notebook}: {exercise} (/{fmt(sum(p.points for p in parts if not p.bonus))})"
+            columns[column] = sum(p.points for p in parts if not p.bonus)
+            if r.duplicate_of:
+                marks[column] = None
+                continue
+            waiting = [p for p in parts if p.earned is None]
+            marks[column] = None if waiting else sum(p.earned or 0.0 for p in parts)
+        if r.duplicate_of:
+            notes.setdefault(student, []).append(f"{len(r.duplicate_of) + 1} files for {r.notebook}, not counted: "
+                                                 f"{', '.join(sorted((r.name, *r.duplicate_of)))}")
+            continue
+        auto[student] = auto.get(student, 0.0) + r.earned
+        pending[student] = pending.get(student, 0.0) + sum(p.points for p in r.parts
+                                                           if p.kind != "auto" and p.earned is None)
     path = out / "gradebook.csv"
     with path.open("w", newline="", encoding="utf-8") as fh:
         writer = csv.writer(fh)
-        writer.writerow([csv_cell(c) for c in ["student", *columns, "autograded total", "manual points to grade"]])
+        writer.writerow([csv_cell(c) for c in ["student", *columns, "total", "maximum", "autograded total",
+                                               "points to grade by hand", "notes"]])
         for student in sorted(book):
             marks = book[student]
-            writer.writerow([csv_cell(v) for v in [student, *(fmt(marks[c]) if c in marks else "" for c in columns),
-                                                   fmt(sum(marks.values())), fmt(manual.get(student, 0.0))]])
+            known = [marks.get(c) for c in columns if c in marks]
+            complete = all(v is not None for v in known) and not notes.get(student)
+            total = fmt(sum(v for v in known if v is not None)) if complete else ""
+            maximum = fmt(sum(columns[c] for c in columns if c in marks))
+            writer.writerow([csv_cell(v) for v in [
+                student, *("" if marks.get(c) is None else fmt(marks[c]) for c in columns), total, maximum,
+                fmt(auto.get(student, 0.0)), fmt(pending.get(student, 0.0)), "; ".join(dict.fromkeys(notes.get(student, [])))]])
     return path

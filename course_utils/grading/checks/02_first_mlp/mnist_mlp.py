@@ -1,5 +1,5 @@
-# The MNIST MLP of exercise 8: its layers and compile settings as the task asks, its test accuracy
-# recomputed here on the grader's copy of MNIST, and `digits_accuracy` that same number.
+# The MNIST MLP of exercise 8: its layers and compile settings as the task asks, and its test accuracy,
+# recomputed here on the grader's copy of MNIST, well above chance.
 import course_utils as cu
 from course_utils.grading.checks.helpers import accuracy, activation, flat, kinds, loss_name, optimizer
 
@@ -19,5 +19,3 @@ assert loss_name(mnist_model) == "sparse_categorical_crossentropy", \
 (_, _), (x_test, y_test) = cu.load_mnist()
 score = accuracy(mnist_model, flat(x_test).reshape(-1, 28, 28), y_test)
 assert score > 0.5, f"the model classifies {score:.3f} of the test digits right: a working MLP beats 0.5"
-assert abs(float(digits_accuracy) - score) < 0.005, \
-    f"digits_accuracy is {float(digits_accuracy):.4f}, but the model's test accuracy is {score:.4f}"
