@@ -23,7 +23,7 @@ def test_budgets_follow_the_course_rules():
     assert bench.budget("03_universal_workflow", "full") == (600, 3 * 2**30)
     assert bench.budget("05_miniproject_cnn", "full") == (3600, 3 * 2**30)
     assert bench.budget("05_miniproject_cnn", "full (cached)")[0] == 60
-    assert bench.budget("make test", "reduced")[0] == 240
+    assert bench.budget("make test", "reduced")[0] == 180
     assert bench.budget("01_tensors", "reduced") == (None, None)
 
 
