@@ -38,6 +38,7 @@ BUDGETS = {  # (seconds, bytes) on a 2-core CPU, full mode, stand-in data at ful
     "05_miniproject_cnn": (60 * 60, 3 * 2**30),
     "05_miniproject_cnn (cached)": (60, 3 * 2**30),
     "make test": (3 * 60, None),
+    "grading 100 submissions of 02": (30 * 60, None),
 }
 REPLAY = {"05_miniproject_cnn"}
 START, END = "<!-- bench:start -->", "<!-- bench:end -->"
@@ -128,8 +129,8 @@ def run_notebook(path: Path, mode: str, cache: Path, out: Path, timeout: float) 
 
 def budget(name: str, mode: str) -> tuple[float | None, int | None]:
     """Return the (seconds, bytes) budget of a notebook in a mode; (None, None) where none is set."""
-    if name == "make test":
-        return BUDGETS["make test"]
+    if name == "make test" or name.startswith("grading "):
+        return BUDGETS.get(name, (None, None))
     if mode == "full (cached)":
         return BUDGETS.get(f"{name} (cached)", (None, None))
     if mode == "full":
@@ -201,6 +202,68 @@ def save(new: list[dict], root: Path) -> list[dict]:
     return entries
 
 
+def grading_class(n: int, folder: Path) -> None:
+    """Write ``n`` submissions of the student notebook 02 into ``folder``: solved, partly solved, unanswered."""
+    import nbformat
+
+    from . import notebooks, student
+
+    root = repo_root()
+    published = root / "notebooks" / "student" / "02_first_mlp.ipynb"
+    solution = notebooks.read(root / "notebooks" / "02_first_mlp.ipynb")
+    answer = next(notebooks.source(c) for c in solution["cells"]
+                  if ((c.get("metadata") or {}).get("nbgrader") or {}).get("solution"))
+    answer = answer.replace(student.BEGIN + "\n", "").replace(student.END + "\n", "")
+    folder.mkdir(parents=True, exist_ok=True)
+    for i in range(n):
+        nb = nbformat.read(published, as_version=4)
+        kind = ("solved", "partly", "unanswered")[i % 3]
+        for cell in nb.cells:
+            if kind != "unanswered" and cell.cell_type == "code" and \
+                    cell.metadata.get("nbgrader", {}).get("solution"):
+                cell.source = answer + ("\ndigits_accuracy = 0.99" if kind == "partly" else "")
+        nbformat.write(nb, folder / f"s{i:04d}-{kind}_02_first_mlp.ipynb")
+
+
+def cost_split(journal_path: Path) -> dict[str, float]:
+    """The mean per-submission cost, in seconds of each stage, from a grading journal."""
+    stages: dict[str, list[float]] = {}
+    for line in journal_path.read_text(encoding="utf-8").splitlines():
+        timing = json.loads(line)["result"].get("usage", {}).get("timing", {})
+        if not timing:
+            continue
+        cells = timing.get("cells", [])
+        parts = {"sandbox and kernel start": timing.get("kernel start", 0.0),
+                 "set-up cell and imports (TensorFlow)": sum(cells[:2]),
+                 "the notebook's other cells": sum(cells[2:]), "hand-over": timing.get("hand-over", 0.0),
+                 "checks (their own sandbox and process)": timing.get("checks", 0.0),
+                 "judging": timing.get("judging", 0.0)}
+        parts["the rest (kernel shut-down, copies)"] = max(0.0, timing.get("runner", 0.0) - sum(
+            v for k, v in parts.items() if k not in ("checks (their own sandbox and process)", "judging")))
+        for k, v in parts.items():
+            stages.setdefault(k, []).append(v)
+    return {k: round(sum(v) / len(v), 2) for k, v in stages.items()}
+
+
+def bench_grading(n: int, root: Path, jobs: int) -> dict:
+    """Grade ``n`` generated submissions of notebook 02 in reduced mode (``make grade``'s path); measure it."""
+    with tempfile.TemporaryDirectory(prefix="bench-grading-") as tmp:
+        subs, out = Path(tmp) / "subs", Path(tmp) / "out"
+        grading_class(n, subs)
+        env = dict(os.environ, COURSE_NO_DOWNLOAD="1")
+        cmd = [sys.executable, "-m", "course_utils.grading", str(subs), "--out", str(out), "--reduced",
+               "--data", "auto", "--jobs", str(jobs)]
+        result = measure(cmd, env, root, 4 * 3600)
+        result["split"] = cost_split(out / "journal.jsonl") if (out / "journal.jsonl").exists() else {}
+        result["data"] = "real where local"
+    minutes = result["seconds"] / 60
+    print(f"grading {n} submissions of 02 (reduced), {jobs} at a time: {result['seconds']:.0f} s, "
+          f"{n / minutes:.1f} submissions a minute")
+    for stage, seconds in result["split"].items():
+        print(f"  {stage}: {seconds:.2f} s per submission")
+    return result
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m course_utils.bench", description=__doc__.split("\n")[0])
     parser.add_argument("--notebook", action="append", default=[],
@@ -209,9 +272,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-test", action="store_true", help="do not time `make test`")
     parser.add_argument("--test-only", action="store_true", help="time `make test` and nothing else")
     parser.add_argument("--timeout", type=float, default=90 * 60, help="seconds per notebook run")
+    parser.add_argument("--grading", type=int, default=None, metavar="N",
+                        help="time grading a class of N generated submissions of notebook 02 (reduced mode), only")
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="sandboxes at once for --grading")
     args = parser.parse_args(argv)
 
     root = repo_root()
+    if args.grading:
+        result = bench_grading(args.grading, root, args.jobs)
+        entry = _entry(f"grading {args.grading} submissions of 02", "reduced", result)
+        entry["split"] = result["split"]
+        print(table(save([entry], root)))
+        return 0 if result["returncode"] == 0 else 1
     paths = sorted((root / "notebooks").glob("[0-9]*.ipynb"))
     if args.notebook:
         paths = [p for p in paths if any(p.stem.startswith(n) or p.stem == n for n in args.notebook)]

@@ -23,6 +23,7 @@ import tempfile
 import threading
 import time
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+from dataclasses import replace
 from pathlib import Path
 
 from ..config import repo_root
@@ -110,7 +111,7 @@ def grade_folder(folder: Path, out: Path, settings: Settings | None = None, jobs
 
     settings = settings or Settings()
     folder, out = Path(folder).resolve(), Path(out).resolve()
-    settings.executed_dir = settings.executed_dir or out / "executed"
+    settings = replace(settings, executed_dir=settings.executed_dir or out / "executed")   # the caller's stays as it was
     if settings.sandboxed and scheduler is None:
         problem = sandbox.bwrap_problem()
         if problem:

@@ -24,6 +24,7 @@ import json
 import os
 import shutil
 import tempfile
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -50,6 +51,7 @@ class Settings:
     limits: Limits = field(default_factory=Limits)
     check_timeout: float = 600
     executed_dir: Path | None = None          # where the executed copies are kept (the grader looks at plots)
+    hidden: dict | None = None                # the hidden checks, read already ({notebook: {grade_id: [...]}})
 
     def env(self) -> dict[str, str]:
         """The course's variables for the sandboxes: the mode, the data, where the datasets are."""
@@ -125,7 +127,8 @@ def grade_file(entry: intake.Entry, settings: Settings, scratch_root: Path, slot
     try:
         run = kernel.execute(submitted, workdir / "run", settings.limits, settings.env(), settings.cell_timeout,
                              settings.total_timeout, settings.sandboxed, slot, settings.data_dirs(), uses)
-        hidden = checker.hidden_checks(settings.hidden_dir, entry.notebook)
+        hidden = settings.hidden.get(entry.notebook, {}) if settings.hidden is not None else \
+            checker.hidden_checks(settings.hidden_dir, entry.notebook)
         checks = [checker.Check(p.grade_id, p.uses, checker.course_checks(entry.notebook, p.grade_id, settings.checks_dir)
                                 + hidden.get(p.grade_id, [])) for p in parts if p.kind == "auto"]
         verdicts, check_usage = checker.run_checks(run.handover, [c for c in checks if c.codes], workdir / "check",
@@ -134,10 +137,14 @@ def grade_file(entry: intake.Entry, settings: Settings, scratch_root: Path, slot
     finally:
         kernel.remove(workdir)
     result.seconds = run.seconds
+    result.usage["timing"] = {**run.status.get("timing", {}), "runner": round(run.seconds, 3),
+                              "checks": check_usage.get("seconds", 0.0)}
     if settings.executed_dir is not None and run.notebook.get("cells"):
         settings.executed_dir.mkdir(parents=True, exist_ok=True)
         _write_executed(run.notebook, settings.executed_dir / f"{safe_name(entry.name)}.ipynb")
+    judged = time.monotonic()
     verdict.judge_run(result, submitted, reference, parts, run, verdicts, settings.mode())
+    result.usage["timing"]["judging"] = round(time.monotonic() - judged, 3)
     if run.refused:
         result.notes.append("hand-over files refused: " + "; ".join(run.refused[:5]))
     if check_usage.get("limits_hit"):

@@ -48,15 +48,20 @@ def _folder_digest(h, folder: Path | None, pattern: str) -> None:
             h.update(path.read_bytes())
 
 
-def course_fingerprint(settings) -> str:
+def course_fingerprint(settings, hidden: bool = True) -> str:
     """A checksum of what a grade depends on besides the submission: the published student versions,
-    the course's and the hidden checks, the course package (the grader included) and the run's settings."""
+    the course's checks, the course package (the grader included), the run's settings and, with
+    ``hidden``, the grader's hidden checks (a Dask worker, which gets those from the grader, compares
+    the rest with its own course files)."""
+    from .checker import CHECKS_DIR
     from .sandbox import PACKAGE
 
     h = hashlib.sha256()
     _folder_digest(h, settings.reference_dir, "*.ipynb")
-    _folder_digest(h, settings.checks_dir, "*.py")
-    _folder_digest(h, settings.hidden_dir, "*.py")
+    if settings.checks_dir is not None and Path(settings.checks_dir).resolve() != CHECKS_DIR:
+        _folder_digest(h, settings.checks_dir, "*.py")       # a course's own checks outside the package
+    if hidden:
+        _folder_digest(h, settings.hidden_dir, "*.py")
     _folder_digest(h, PACKAGE, "*.py")
     h.update(json.dumps({"mode": settings.mode(), "cell": settings.cell_timeout, "total": settings.total_timeout,
                          "limits": asdict(settings.limits)}, sort_keys=True).encode())

@@ -105,13 +105,16 @@ def run_job(job_file: str) -> None:
                     resources={"metadata": {"path": str(private)}})
     client.cell_cap, client.total_cap = limits.cell_output_bytes, limits.total_output_bytes
     status = {"stopped": None, "cell": None, "ran": 0, "exported": False}
+    timing: dict = {"cells": []}
     read_fd, write_fd = os.pipe()
     drain = Drain(read_fd, limits.stream_bytes)
     drain.start()
     deadline = time.monotonic() + job.total_timeout
     try:
         with enforcement:
+            started = time.monotonic()
             with client.setup_kernel(env=job.env, cwd=str(private), stdout=write_fd, stderr=write_fd):
+                timing["kernel start"] = time.monotonic() - started     # the sandbox, Python, ipykernel
                 os.close(write_fd)
                 write_fd = -1
                 enforcement.root_pid = km.provisioner.pid if km.provisioner else None
@@ -125,7 +128,9 @@ def run_job(job_file: str) -> None:
                         break
                     client.timeout = max(1, int(min(job.cell_timeout, left)))
                     try:
+                        cell_start = time.monotonic()
                         client.execute_cell(cell, index)
+                        timing["cells"].append(round(time.monotonic() - cell_start, 3))
                     except CellTimeoutError:
                         limit = "cell" if client.timeout >= job.cell_timeout else "notebook"
                         status.update(stopped=f"{limit} time limit", cell=index)
@@ -146,6 +151,7 @@ def run_job(job_file: str) -> None:
     finally:
         if write_fd >= 0:
             os.close(write_fd)
+    shutdown = time.monotonic()
     try:
         if km.has_kernel:
             from jupyter_core.utils import run_sync
@@ -164,6 +170,7 @@ def run_job(job_file: str) -> None:
         except psutil.Error:
             pass
     drain.join(timeout=5)
+    timing["shut-down"] = time.monotonic() - shutdown
     usage = enforcement.usage()
     usage["left_behind"] = len(leftover)
     usage["stream_bytes"] = drain.total
@@ -173,6 +180,9 @@ def run_job(job_file: str) -> None:
     elif enforcement.shared_exceeded and status["stopped"] in (None, "kernel died"):
         status.update(stopped=usage["limits_hit"][-1], cell=status["ran"] if status["cell"] is None else status["cell"])
     status["usage"] = usage
+    status["timing"] = {"kernel start": round(timing.get("kernel start", 0.0), 3), "cells": timing["cells"][:n_cells],
+                        "hand-over": timing["cells"][n_cells] if len(timing["cells"]) > n_cells else 0.0,
+                        "shut-down": round(timing.get("shut-down", 0.0), 3)}
     status["stream_head"] = drain.head.decode("utf-8", errors="replace")[-2000:]
     nb.cells = nb.cells[:n_cells]
     Path(job.result).write_text(json.dumps({"status": status, "notebook": nb}))

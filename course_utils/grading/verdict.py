@@ -55,7 +55,7 @@ def judge_run(result: Result, submitted: dict, reference: dict, parts: list[spec
     labels = spec.exercise_of_cells(submitted)
     n_cells = len(labels)
     ran = min(status.get("ran", 0), n_cells)
-    result.usage = status.get("usage", {})
+    result.usage = {**status.get("usage", {}), **result.usage}
     for i, ename, evalue in judge.errors(executed, ran):
         if ename != "NotImplementedError" and not result.first_error:
             result.first_error = f"cell {i + 1} ({labels[i]}): {ename}: {evalue}"
