@@ -20,7 +20,8 @@ FORBIDDEN = {
     r"[(,]\s*decay\s*=(?!=)": "a learning-rate schedule",
     r"[(,]\s*(?:input_dim|input_shape)\s*=(?!=)": "keras.Input(shape=...)",
     r"ImageDataGenerator": "preprocessing layers (keras.layers.RandomFlip, ...)",
-    r"\.h5\b": "the .keras format",
+    # Keras 3 saves weights alone only as ``.weights.h5``; a whole model as ``.keras``
+    r"(?<!\.weights)\.h5\b": "the .keras format",
     r"predict_classes|predict_on_batch|fit_generator": "predict / fit",
     r"keras\.wrappers|tensorflow\.keras\.wrappers": "keras-tuner or scikeras",
     r"import torch": "Keras only",
@@ -69,7 +70,8 @@ def test_no_removed_keras_api(path):
 
 @pytest.mark.parametrize("code,bad", [("SGD(lr=0.1)", True), ("Adam(0.1,\n     lr = 2)", True),
                                       ("lr = 0.1", False), ("Dense(3, input_shape=(2,))", True),
-                                      ("Dense(3, input_dim=2)", True), ("SGD(learning_rate=0.1)", False)])
+                                      ("Dense(3, input_dim=2)", True), ("SGD(learning_rate=0.1)", False),
+                                      ("model.save('m.h5')", True), ("model.save_weights('m.weights.h5')", False)])
 def test_forbidden_patterns_catch_keyword_arguments_only(code, bad):
     assert any(re.search(p, code) for p in FORBIDDEN) is bad
 
