@@ -169,6 +169,22 @@ def test_a_worker_of_another_course_refuses(course, tmp_path):
         one.mkdir()
         shutil.copy(subs / "alice_07_demo.ipynb", one)
         [r] = classrun.grade_folder(one, tmp_path / "out", settings, scheduler=cluster.address, protect=[one])
+
+        # a submission that two workers already died under is not started a third time
+        from course_utils.grading import cluster as dask_grading
+        from course_utils.grading import intake, journal
+
+        pool = dask_grading.DaskPool(cluster.address, settings, journal.course_fingerprint(settings, hidden=False))
+        try:
+            dead = ["tcp://10.0.0.1:4001", "tcp://10.0.0.2:4001"]
+            pool.client.set_metadata(["course-grading", pool.run, "alice_07_demo.ipynb"], dead)
+            entry = intake.Entry(one / "alice_07_demo.ipynb", "alice_07_demo.ipynb", "07_demo", "alice")
+            with pytest.raises(dask_grading.TwiceKilled, match=r"started on two workers that both died under it "
+                               r"\(tcp://10\.0\.0\.1:4001, tcp://10\.0\.0\.2:4001\); not graded a third time"):
+                pool.submit(entry).result(timeout=60)
+            assert list(pool.client.get_metadata(["course-grading", pool.run, "alice_07_demo.ipynb"])) == dead
+        finally:
+            pool.close()
     finally:
         cluster.close()
     assert r.status.startswith("grader error: WorkerRefused: worker tcp://127.0.0.1:")

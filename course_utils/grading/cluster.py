@@ -10,7 +10,8 @@ the grader's fingerprint and its sandbox must work; otherwise the task fails
 with one line that names the worker and what differs, and nothing is graded
 there. The grader's hidden checks travel with each task. A worker that dies
 under a task (killed, out of memory, machine gone) has that task run again
-on another worker by Dask; the row then says "retried". Start workers from a
+on another worker by Dask, once; the row then says "retried". A submission that two
+workers died under is not started a third time: its row says so and the class goes on. Start workers from a
 clone's environment, ``.venv/bin/dask worker tcp://host:8786 --nthreads 2``
 (README, "A class on a cluster")::
 
@@ -34,6 +35,10 @@ from .limits import Limits
 
 class WorkerRefused(RuntimeError):
     """A worker that must not grade this class: another course, or no working sandbox."""
+
+
+class TwiceKilled(RuntimeError):
+    """A submission whose grading two workers did not survive: retried once, never twice."""
 
 
 def _portable(settings: Settings) -> dict:
@@ -92,6 +97,9 @@ def grade_on_worker(name: str, data: bytes, notebook: str, student: str, duplica
     worker = get_worker()
     client = get_client()
     started = client.get_metadata(["course-grading", run, name], default=[])
+    if len(started) >= 2:
+        raise TwiceKilled(f"it was started on two workers that both died under it ({', '.join(started)}); "
+                          "not graded a third time: grade it alone (--jobs 1), with lower limits, to see why")
     client.set_metadata(["course-grading", run, name], [*started, worker.address])
     settings = _settings_here(settings_data)
     mine = journal.course_fingerprint(settings, hidden=False)
@@ -196,5 +204,6 @@ class DaskPool:
 
 def _explained(exc: BaseException) -> BaseException:
     if type(exc).__name__ == "KilledWorker":
-        return RuntimeError(f"it killed every worker that graded it ({exc}); grade it alone, with lower limits")
+        return TwiceKilled(f"every worker that graded it died ({exc}); grade it alone (--jobs 1), with lower limits, "
+                           "to see why")
     return exc
