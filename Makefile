@@ -8,7 +8,7 @@ NOTEBOOKS := $(sort $(wildcard notebooks/[0-9]*.ipynb))
 EXECUTED := build/executed
 
 .DEFAULT_GOAL := help
-.PHONY: help install lab test test-slow test-colab data sync execute student grade nbgrader bench clean
+.PHONY: help install lab test test-durations test-slow test-colab data sync execute student grade nbgrader bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 12
@@ -26,19 +26,22 @@ install: $(STAMP) ## create .venv (if needed) and install the exact pins and cou
 lab: $(STAMP) ## install if needed, then open JupyterLab on the course
 	$(VENV)/bin/jupyter lab $$( [ "$$(id -u)" = 0 ] && echo --allow-root ) notebooks
 
-# Two workers, one file each at a time (--dist loadfile keeps a notebook's cells together), in the
-# order conftest.py sets: the notebooks first, then the long test files.
+# Two workers (--dist-work, conftest.py): units of work, longest first by the durations the last
+# run recorded; a notebook's cells stay together. The run ends with its ten slowest tests.
 # Data: the real MNIST / Fashion-MNIST where their files are local (data/, the Keras cache,
 # $$COURSE_DATA_DIR), the stand-ins otherwise; never a download. The summary says which.
 # The tests marked slow (grading notebook 02, make execute's HTML, ...) are left to test-slow,
-# to keep make test short (its 4-minute budget: README, What each notebook costs); CI runs both.
+# to keep make test short (its 3-minute budget: README, What each notebook costs); CI runs both.
 TEST_ENV := COURSE_FAST=1 COURSE_DATA=auto COURSE_NO_DOWNLOAD=1
 test: $(STAMP) ## install if needed, then run the tests and every notebook (reduced mode; real data where present, else stand-ins)
-	$(TEST_ENV) $(PY) -m pytest -q -n 2 --dist loadfile --no-loadscope-reorder -m "not slow" \
+	$(TEST_ENV) $(PY) -m pytest -q -n 2 --dist-work -m "not slow" \
 		--nbval-lax --nbval-current-env --nbval-cell-timeout=600 $(NOTEBOOKS) tests
 
+test-durations: ## keep the durations the last make test recorded as a fresh clone's scheduling default
+	cp build/test-durations.json tests/durations.json
+
 test-slow: $(STAMP) ## the slow tests make test leaves out (about 1 min)
-	$(TEST_ENV) $(PY) -m pytest -q -n 2 --dist loadfile -m slow tests
+	$(TEST_ENV) $(PY) -m pytest -q -n 2 --dist-work -m slow tests
 
 data: $(STAMP) ## put MNIST, Fashion-MNIST, IMDB where the loaders find them (FROM=folder imports original files)
 	$(PY) -m course_utils.data fetch $(if $(FROM),--from "$(FROM)")

@@ -38,12 +38,9 @@ def run_to_the_end(nb: dict) -> None:
         raise AssertionError(f"{where} fails: {error.ename}: {error.evalue}") from None
 
 
-# The miniproject's run is the longest by far; it has a file of its own (test_contract_run_miniproject.py),
-# so that `make test`, which hands each worker one file at a time, can run it beside these.
-LONGEST = STEMS[-1]
-
-
-@pytest.mark.parametrize("stem", [s for s in STEMS if s != LONGEST])
+# Each run is long enough to be a unit of work of its own under `make test` (conftest.py, LONG_TEST):
+# the two workers share them out, longest first, with the notebooks.
+@pytest.mark.parametrize("stem", STEMS)
 def test_student_version_answered_from_the_task_text_runs_to_the_end(stem):
     run_to_the_end(answered(_student(stem), _answers(stem)))
 

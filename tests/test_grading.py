@@ -17,6 +17,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -317,14 +318,19 @@ def _grade(subs, base, course, listener, site_packages):
     before = solution.read_bytes()
     rss_before = psutil.Process().memory_info().rss
     start = time.monotonic()
+    scratch = base / "scratch"        # the grader's working folders, apart from any other test's
+    scratch.mkdir(mode=0o755)
+    tempfile.tempdir, before_tmp = str(scratch), tempfile.tempdir
     try:
         results = classrun.grade_folder(subs, base / "report", _settings(course), jobs=2, protect=[base / "course", subs])
     finally:
+        tempfile.tempdir = before_tmp
         listener.close()
     return {
         "results": {r.name: r for r in results}, "report": base / "report", "seconds": time.monotonic() - start,
         "listener": listener, "site_packages": site_packages, "solution": solution, "solution_before": before,
         "subs": subs, "reference": course[2], "rss_growth": psutil.Process().memory_info().rss - rss_before,
+        "scratch": scratch,
     }
 
 
@@ -500,7 +506,7 @@ def test_report_gradebook_and_scratch_folders(graded):
     assert book["alice"]["07_demo: Exercise 1 (/2)"] == "" and book["alice"]["total"] == ""   # waiting for a grade
     assert book["alice"]["maximum"] == "3" and book["alice"]["points to grade by hand"] == "1"
     assert book["bob"]["autograded total"] == "1" and book["frank"]["07_demo: Exercise 2 (/1)"] == "0"
-    assert not list(Path(grade.tempfile.gettempdir()).glob("grading-*/*")), "a working folder was left behind"
+    assert list(graded["scratch"].glob("grading-*/*")) == [], "a working folder was left behind"
 
 
 def test_every_student_gets_a_feedback_page(graded):

@@ -636,7 +636,7 @@ class Slow(keras.callbacks.Callback):
         started.touch()
 
     def on_epoch_end(self, epoch, logs=None):
-        time.sleep(1.5)
+        time.sleep(0.6)
 
 
 if role == "second":  # start while the first one is training
